@@ -1,0 +1,77 @@
+// mt_dup: a structural copy of a tree into an empty tree, sharing no nodes.
+//
+// Every node is allocated before the copy is linked in, so ENOMEM leaves the target empty and
+// the pool as it was.
+
+import { ENOMEM, MAPLE_MAX } from './config';
+import {
+  NODE_SIZE, mteToNode, mteNodeType, mtMkNode, maIsLeaf, slotAt, setSlot, maDataEnd, slotMax,
+  setParent, setRootParent,
+} from './node';
+import { treeRoot, setTreeRoot, treeHeight, setTreeHeight, treeNodes, treePool, addTreeNodes } from './tree';
+import { nodeAlloc, nodeFree } from './pool';
+
+let copied: i32 = 0;
+let failed: bool = false;
+
+function copyNode(enode: u64, max: u64, pool: usize): u64 {
+  const src = mteToNode(enode);
+  const type = mteNodeType(enode);
+  const dst = nodeAlloc(pool);
+  if (dst == 0) {
+    failed = true;
+    return 0;
+  }
+  copied++;
+  memory.copy(dst, src, NODE_SIZE);
+  if (!maIsLeaf(type)) {
+    const end = maDataEnd(src, max);
+    for (let s = 0; s <= end; s++) {
+      if (failed) {
+        setSlot(dst, s, 0); // children not copied yet: nothing to free below here
+        continue;
+      }
+      const child = copyNode(slotAt(src, s), slotMax(src, s, end, max), pool);
+      setSlot(dst, s, child);
+      if (child != 0) setParent(mteToNode(child), dst, s, type);
+    }
+  }
+  return mtMkNode(dst, type);
+}
+
+/** Free a partial copy: only slots that were filled hold copies. */
+function freeCopy(enode: u64, max: u64, pool: usize): void {
+  const node = mteToNode(enode);
+  if (!maIsLeaf(mteNodeType(enode))) {
+    const end = maDataEnd(node, max);
+    for (let s = 0; s <= end; s++) {
+      const child = slotAt(node, s);
+      if (child == 0) break;
+      freeCopy(child, slotMax(node, s, end, max), pool);
+    }
+  }
+  nodeFree(pool, node);
+}
+
+/** Copy src into the empty tree dst. Returns 0 or -ENOMEM (dst left empty). */
+export function mtDup(src: usize, dst: usize): i32 {
+  const height = treeHeight(src);
+  if (height == 0) {
+    setTreeRoot(dst, treeRoot(src));
+    return 0;
+  }
+  copied = 0;
+  failed = false;
+  const pool = treePool(dst);
+  const root = copyNode(treeRoot(src), MAPLE_MAX, pool);
+  if (failed) {
+    if (root != 0) freeCopy(root, MAPLE_MAX, pool);
+    return -ENOMEM;
+  }
+  setTreeRoot(dst, root);
+  setTreeHeight(dst, height);
+  setRootParent(mteToNode(root), dst);
+  addTreeNodes(dst, copied);
+  if (copied != <i32>treeNodes(src)) unreachable();
+  return 0;
+}

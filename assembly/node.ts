@@ -1,0 +1,221 @@
+// 256-byte maple nodes, laid out as the kernel's struct maple_node.
+//
+// range_64 / leaf_64 (16 slots, 15 pivots):
+//
+//   0        8                                   128                                  256
+//   ┌────────┬───────────────────────────────────┬─────────────────────────────────────┐
+//   │ parent │ pivot[0] ... pivot[14]  (u64 x 15) │ slot[0] ... slot[15]  (u64 x 16)    │
+//   └────────┴───────────────────────────────────┴─────────────────────────────────────┘
+//                                                  metadata lives in slot[15] when the
+//                                                  node is not full: byte 248 = end,
+//                                                  byte 249 = offset of the largest gap
+//
+// arange_64 (10 slots, 9 pivots, 10 gaps; allocation-range trees, reserved for gap tracking):
+//   parent @0, pivot[9] @8, slot[10] @80, gap[10] @160, metadata @240.
+//
+// Slot i covers [pivot[i-1] + 1, pivot[i]] (slot 0 starts at the node's min). The last used slot
+// ("end") covers up to the node's max; when end < 15 its pivot is stored too and equals max, and
+// every pivot after end is 0. So end is read as the kernel does: pivot[14] == 0 means "look in
+// the metadata", pivot[14] == max means end 14, anything else means the node is full (end 15).
+//
+// Encoded nodes (enode), as stored in a parent's slot or the tree's root:
+//   bits 8..31 node address (nodes are 256-byte aligned), bits 3..6 node type.
+// Parent word (the node's first 8 bytes):
+//   root node:     tree header address | 1
+//   other nodes:   parent address | (slot offset << 3) | (2 if the parent is arange_64)
+// A node on a free list has parent == its own address (the kernel's "dead node" mark).
+
+import { MAPLE_MAX } from './config';
+
+// @ts-ignore: decorator
+@inline export const NODE_SIZE: usize = 256;
+// @ts-ignore: decorator
+@inline export const NODE_SHIFT: usize = 8;
+
+/** Node types, numbered as the kernel's enum maple_type. */
+// @ts-ignore: decorator
+@inline export const MAPLE_DENSE: u32 = 0;
+// @ts-ignore: decorator
+@inline export const MAPLE_LEAF_64: u32 = 1;
+// @ts-ignore: decorator
+@inline export const MAPLE_RANGE_64: u32 = 2;
+// @ts-ignore: decorator
+@inline export const MAPLE_ARANGE_64: u32 = 3;
+
+// @ts-ignore: decorator
+@inline export const RANGE64_SLOTS: i32 = 16;
+// @ts-ignore: decorator
+@inline export const RANGE64_PIVOTS: i32 = 15;
+// @ts-ignore: decorator
+@inline export const ARANGE64_SLOTS: i32 = 10;
+/** A non-root range_64 node keeps its end offset at or above this (mt_min_slots). */
+// @ts-ignore: decorator
+@inline export const RANGE64_MIN_END: i32 = 6;
+
+// Field offsets (range_64 / leaf_64).
+// @ts-ignore: decorator
+@inline const PARENT: usize = 0;
+// @ts-ignore: decorator
+@inline const PIVOTS: usize = 8;
+// @ts-ignore: decorator
+@inline const SLOTS: usize = 128;
+// @ts-ignore: decorator
+@inline const META_END: usize = 248;
+// @ts-ignore: decorator
+@inline const META_GAP: usize = 249;
+
+// Parent word bits.
+// @ts-ignore: decorator
+@inline const PARENT_ROOT: u64 = 1;
+// @ts-ignore: decorator
+@inline const PARENT_ARANGE: u64 = 2;
+// @ts-ignore: decorator
+@inline const PARENT_SLOT_SHIFT: u64 = 3;
+
+// ── encoded nodes ────────────────────────────────────────────────────────────
+
+// @ts-ignore: decorator
+@inline export function mtMkNode(node: usize, type: u32): u64 {
+  return <u64>node | (<u64>type << 3);
+}
+// @ts-ignore: decorator
+@inline export function mteToNode(enode: u64): usize {
+  return <usize>(enode & ~(<u64>0xFF));
+}
+// @ts-ignore: decorator
+@inline export function mteNodeType(enode: u64): u32 {
+  return <u32>(enode >> 3) & 0xF;
+}
+// @ts-ignore: decorator
+@inline export function maIsLeaf(type: u32): bool {
+  return type < MAPLE_RANGE_64;
+}
+// @ts-ignore: decorator
+@inline export function mteIsLeaf(enode: u64): bool {
+  return maIsLeaf(mteNodeType(enode));
+}
+
+// ── pivots and slots ─────────────────────────────────────────────────────────
+
+// @ts-ignore: decorator
+@inline export function pivotAt(node: usize, i: i32): u64 {
+  return load<u64>(node + (<usize>i << 3), PIVOTS);
+}
+// @ts-ignore: decorator
+@inline export function setPivot(node: usize, i: i32, v: u64): void {
+  store<u64>(node + (<usize>i << 3), v, PIVOTS);
+}
+// @ts-ignore: decorator
+@inline export function slotAt(node: usize, i: i32): u64 {
+  return load<u64>(node + (<usize>i << 3), SLOTS);
+}
+// @ts-ignore: decorator
+@inline export function setSlot(node: usize, i: i32, v: u64): void {
+  store<u64>(node + (<usize>i << 3), v, SLOTS);
+}
+// @ts-ignore: decorator
+@inline export function metaEnd(node: usize): i32 {
+  return load<u8>(node, META_END);
+}
+// @ts-ignore: decorator
+@inline export function metaGap(node: usize): i32 {
+  return load<u8>(node, META_GAP);
+}
+
+/** Record end in the metadata, which only exists while slot[15] is unused. */
+// @ts-ignore: decorator
+@inline export function setMetaEnd(node: usize, end: i32): void {
+  if (end < RANGE64_SLOTS - 1) {
+    store<u8>(node, <u8>end, META_END);
+    store<u8>(node, 0, META_GAP);
+  }
+}
+
+/** Offset of the last used slot of a node whose range ends at max (mas_data_end). */
+// @ts-ignore: decorator
+@inline export function maDataEnd(node: usize, max: u64): i32 {
+  const last = pivotAt(node, RANGE64_PIVOTS - 1);
+  if (last == 0) return metaEnd(node);
+  return last == max ? RANGE64_PIVOTS - 1 : RANGE64_PIVOTS;
+}
+
+/** First index covered by slot i of a node starting at min. */
+// @ts-ignore: decorator
+@inline export function slotMin(node: usize, i: i32, min: u64): u64 {
+  return i == 0 ? min : pivotAt(node, i - 1) + 1;
+}
+
+/** Last index covered by slot i of a node ending at max with the given end. */
+// @ts-ignore: decorator
+@inline export function slotMax(node: usize, i: i32, end: i32, max: u64): u64 {
+  return i < end ? pivotAt(node, i) : max;
+}
+
+/**
+ * Rewrite a node's pivots and slots from arrays of (range max, slot) pairs, clearing whatever
+ * the node held beyond the new end so that maDataEnd reads it back correctly.
+ */
+export function maWriteNode(node: usize, pivots: usize, slots: usize, count: i32): void {
+  const end = count - 1;
+  for (let i = 0; i < count; i++) {
+    if (i < RANGE64_PIVOTS) setPivot(node, i, load<u64>(pivots + (<usize>i << 3)));
+    setSlot(node, i, load<u64>(slots + (<usize>i << 3)));
+  }
+  for (let i = count; i < RANGE64_SLOTS; i++) {
+    if (i < RANGE64_PIVOTS) setPivot(node, i, 0);
+    setSlot(node, i, 0);
+  }
+  setMetaEnd(node, end);
+}
+
+// ── parent links ─────────────────────────────────────────────────────────────
+
+// @ts-ignore: decorator
+@inline export function parentWord(node: usize): u64 {
+  return load<u64>(node, PARENT);
+}
+// @ts-ignore: decorator
+@inline export function mteIsRoot(node: usize): bool {
+  return (parentWord(node) & PARENT_ROOT) != 0;
+}
+// @ts-ignore: decorator
+@inline export function mteParent(node: usize): usize {
+  return <usize>(parentWord(node) & ~(<u64>0xFF));
+}
+// @ts-ignore: decorator
+@inline export function mteParentSlot(node: usize): i32 {
+  return <i32>(parentWord(node) >> PARENT_SLOT_SHIFT) & 0xF;
+}
+// @ts-ignore: decorator
+@inline export function mteParentIsArange(node: usize): bool {
+  return (parentWord(node) & PARENT_ARANGE) != 0;
+}
+/** The tree header a root node points back to. */
+// @ts-ignore: decorator
+@inline export function mteRootTree(node: usize): usize {
+  return <usize>(parentWord(node) & ~PARENT_ROOT);
+}
+// @ts-ignore: decorator
+@inline export function setParent(node: usize, parent: usize, slot: i32, parentType: u32): void {
+  let w = <u64>parent | (<u64>slot << PARENT_SLOT_SHIFT);
+  if (parentType == MAPLE_ARANGE_64) w |= PARENT_ARANGE;
+  store<u64>(node, w, PARENT);
+}
+// @ts-ignore: decorator
+@inline export function setRootParent(node: usize, tree: usize): void {
+  store<u64>(node, <u64>tree | PARENT_ROOT, PARENT);
+}
+// @ts-ignore: decorator
+@inline export function setNodeDead(node: usize): void {
+  store<u64>(node, <u64>node, PARENT);
+}
+// @ts-ignore: decorator
+@inline export function mteIsDead(node: usize): bool {
+  return parentWord(node) == <u64>node;
+}
+
+/** Whether a key range reaches the top of the key space (the rightmost node at a level). */
+// @ts-ignore: decorator
+@inline export function isMaxEdge(max: u64): bool {
+  return max == MAPLE_MAX;
+}

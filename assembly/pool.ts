@@ -1,0 +1,173 @@
+// Node pools: where every maple node comes from and goes back to.
+//
+// Linear memory is taken from the host 64 KiB at a time (memory.grow) and cut into 4 KiB pages;
+// a pool turns each page it takes into 16 nodes of 256 bytes:
+//
+//   4 KiB page
+//   ┌────────┬────────┬────────┬─────┬─────────┐
+//   │ node 0 │ node 1 │ node 2 │ ... │ node 15 │   each 256 bytes, 256-byte aligned
+//   └────────┴────────┴────────┴─────┴─────────┘
+//
+// Free nodes sit on the pool's singly linked free list (link in the first pivot, parent word set
+// to the node's own address so a stale pointer to it is recognisable). Pages are never returned
+// to the host: like a slab cache, a pool keeps what it has grown to.
+//
+// Pool header (a 128-byte object, see objAlloc):
+//   0 freeList u32 · 4 pagesInUse u32 · 8 nodesInUse u32 · 12 nodesFree u32
+//   16 allocations u64 · 24 frees u64 · 32 trees u32 (first tree header, linked through them)
+
+import { NODE_SIZE, setNodeDead, mteIsDead } from './node';
+import { DEBUG } from './config';
+
+// @ts-ignore: decorator
+@inline const PAGE_SIZE: usize = 4096;
+// @ts-ignore: decorator
+@inline const NODES_PER_PAGE: u32 = 16;
+// @ts-ignore: decorator
+@inline const WASM_PAGE: usize = 65536;
+
+// ── pages ────────────────────────────────────────────────────────────────────
+
+let chunkNext: usize = 0;
+let chunkEnd: usize = 0;
+
+/** A fresh zeroed 4 KiB page, or 0 when linear memory cannot grow. */
+function pageAlloc(): usize {
+  if (chunkNext == chunkEnd) {
+    const before = memory.grow(1);
+    if (before < 0) return 0;
+    chunkNext = <usize>before * WASM_PAGE;
+    chunkEnd = chunkNext + WASM_PAGE;
+  }
+  const page = chunkNext;
+  chunkNext += PAGE_SIZE;
+  return page;
+}
+
+/** Bytes of linear memory in use by the whole module (for memory-per-range reports). */
+export function memoryBytes(): usize {
+  return <usize>memory.size() * WASM_PAGE;
+}
+
+// ── small objects (pool, tree and state headers) ─────────────────────────────
+
+// Two size classes: 128 bytes (pools, trees) and 1 KiB (ma_states, which carry a path).
+// @ts-ignore: decorator
+@inline export const OBJ_SMALL: usize = 128;
+// @ts-ignore: decorator
+@inline export const OBJ_LARGE: usize = 1024;
+
+let freeSmall: usize = 0;
+let freeLarge: usize = 0;
+
+/** A zeroed object of OBJ_SMALL or OBJ_LARGE bytes, or 0 when memory is exhausted. */
+export function objAlloc(size: usize): usize {
+  let head = size == OBJ_SMALL ? freeSmall : freeLarge;
+  if (head == 0) {
+    const page = pageAlloc();
+    if (page == 0) return 0;
+    for (let p = page + PAGE_SIZE - size; p >= page; p -= size) {
+      store<usize>(p, head);
+      head = p;
+      if (p == page) break;
+    }
+  }
+  const obj = head;
+  const next = load<usize>(obj);
+  if (size == OBJ_SMALL) freeSmall = next; else freeLarge = next;
+  memory.fill(obj, 0, size);
+  return obj;
+}
+
+export function objFree(obj: usize, size: usize): void {
+  if (size == OBJ_SMALL) {
+    store<usize>(obj, freeSmall);
+    freeSmall = obj;
+  } else {
+    store<usize>(obj, freeLarge);
+    freeLarge = obj;
+  }
+}
+
+// ── node pools ───────────────────────────────────────────────────────────────
+
+// @ts-ignore: decorator
+@inline const P_FREE: usize = 0;
+// @ts-ignore: decorator
+@inline const P_PAGES: usize = 4;
+// @ts-ignore: decorator
+@inline const P_IN_USE: usize = 8;
+// @ts-ignore: decorator
+@inline const P_NODES_FREE: usize = 12;
+// @ts-ignore: decorator
+@inline const P_ALLOCS: usize = 16;
+// @ts-ignore: decorator
+@inline const P_FREES: usize = 24;
+// @ts-ignore: decorator
+@inline const P_TREES: usize = 32;
+
+export function poolCreate(): usize {
+  return objAlloc(OBJ_SMALL);
+}
+
+// @ts-ignore: decorator
+@inline export function poolPages(pool: usize): u32 { return load<u32>(pool, P_PAGES); }
+// @ts-ignore: decorator
+@inline export function poolNodesInUse(pool: usize): u32 { return load<u32>(pool, P_IN_USE); }
+// @ts-ignore: decorator
+@inline export function poolNodesFree(pool: usize): u32 { return load<u32>(pool, P_NODES_FREE); }
+// @ts-ignore: decorator
+@inline export function poolAllocations(pool: usize): u64 { return load<u64>(pool, P_ALLOCS); }
+// @ts-ignore: decorator
+@inline export function poolFrees(pool: usize): u64 { return load<u64>(pool, P_FREES); }
+// @ts-ignore: decorator
+@inline export function poolTrees(pool: usize): usize { return load<usize>(pool, P_TREES); }
+// @ts-ignore: decorator
+@inline export function setPoolTrees(pool: usize, tree: usize): void { store<usize>(pool, tree, P_TREES); }
+
+/** Give the pool one more page: 16 nodes onto its free list. */
+function poolGrow(pool: usize): bool {
+  const page = pageAlloc();
+  if (page == 0) return false;
+  let head = load<usize>(pool, P_FREE);
+  for (let i: i32 = <i32>NODES_PER_PAGE - 1; i >= 0; i--) {
+    const node = page + (<usize>i << 8);
+    setNodeDead(node);
+    store<usize>(node, head, 8);
+    head = node;
+  }
+  store<usize>(pool, head, P_FREE);
+  store<u32>(pool, poolPages(pool) + 1, P_PAGES);
+  store<u32>(pool, poolNodesFree(pool) + NODES_PER_PAGE, P_NODES_FREE);
+  return true;
+}
+
+/**
+ * The one place a node is allocated: a zeroed 256-byte node, or 0 when no memory is left.
+ * Callers treat 0 as ENOMEM and must not have modified the tree yet.
+ */
+export function nodeAlloc(pool: usize): usize {
+  let node = load<usize>(pool, P_FREE);
+  if (node == 0) {
+    if (!poolGrow(pool)) return 0;
+    node = load<usize>(pool, P_FREE);
+  }
+  if (DEBUG) assert(mteIsDead(node), 'pool: free list holds a live node');
+  store<usize>(pool, load<usize>(node, 8), P_FREE);
+  store<u32>(pool, poolNodesFree(pool) - 1, P_NODES_FREE);
+  store<u32>(pool, poolNodesInUse(pool) + 1, P_IN_USE);
+  store<u64>(pool, poolAllocations(pool) + 1, P_ALLOCS);
+  memory.fill(node, 0, NODE_SIZE);
+  return node;
+}
+
+/** The one place a node is freed. */
+export function nodeFree(pool: usize, node: usize): void {
+  if (DEBUG) assert(!mteIsDead(node), 'pool: double free of a node');
+  setNodeDead(node);
+  store<usize>(node, load<usize>(pool, P_FREE), 8);
+  store<usize>(pool, node, P_FREE);
+  store<u32>(pool, poolNodesFree(pool) + 1, P_NODES_FREE);
+  store<u32>(pool, poolNodesInUse(pool) - 1, P_IN_USE);
+  store<u64>(pool, poolFrees(pool) + 1, P_FREES);
+}

@@ -1,0 +1,398 @@
+// Split, rebalance and spanning store: rebuilding the tree from the leaves up.
+//
+// All three start from the same place: the new contents of a run of leaves (the "big node" of
+// the kernel, here BIG_PIV/BIG_SLOT: each item is (range max, slot)). The run is described by
+// two walk paths: LPATH ends at its first node and RPATH at its last node (the same node for a
+// split or rebalance of one leaf). One level at a time:
+//
+//   1. fix the run's size: an underfull run pulls in a neighbour (rebalance, mas_rebalance); an
+//      overfull single node first tries to push into a sibling with room (mas_push_data);
+//   2. cut the contents into 1..3 new nodes, none ending on NULL (mab_calc_split);
+//   3. if one new node replaces one old node, or the run covers the whole level, stop there;
+//      otherwise the parents' new contents are: the left parent's slots before the run, the
+//      new nodes, the right parent's slots after the run, and the loop goes up a level.
+//
+// Nothing in the tree is modified until every node is allocated; then commit() re-parents the
+// children of the new nodes, swaps the new subtree in with a single pointer store and frees
+// every node that is no longer reachable. A failed allocation frees the new nodes again and
+// returns -ENOMEM with the tree untouched.
+
+import { MAPLE_MAX, MAPLE_HEIGHT_MAX, ENOMEM, DEBUG } from './config';
+import {
+  MAPLE_LEAF_64, MAPLE_RANGE_64, RANGE64_SLOTS, RANGE64_MIN_END,
+  mtMkNode, mteToNode, mteNodeType, maIsLeaf, mteIsLeaf, pivotAt, slotAt, setSlot, slotMax,
+  maDataEnd, maWriteNode, setParent, setRootParent, mteParent,
+} from './node';
+import {
+  treeRoot, setTreeRoot, treeHeight, setTreeHeight, treePool, addTreeNodes,
+  lvl, lvEnode, lvNode, lvMin, lvMax, lvOffset, lvEnd, setLvOffset, pathDescend, LEVEL_SIZE,
+} from './tree';
+import { nodeAlloc, nodeFree } from './pool';
+
+/** The two walk paths of a write: to its first and to its last node at every level. */
+export const LPATH: usize = memory.data(<i32>(MAPLE_HEIGHT_MAX * <i32>LEVEL_SIZE), 16);
+export const RPATH: usize = memory.data(<i32>(MAPLE_HEIGHT_MAX * <i32>LEVEL_SIZE), 16);
+
+// The big node: up to two full nodes plus a 3-slot write plus a pulled-in neighbour.
+// @ts-ignore: decorator
+@inline const BIG_MAX: i32 = 64;
+export const BIG_PIV: usize = memory.data(BIG_MAX * 8, 16);
+export const BIG_SLOT: usize = memory.data(BIG_MAX * 8, 16);
+let big: i32 = 0;
+
+// Nodes made by the write in progress: (address u32, item count u16, node type u16).
+// @ts-ignore: decorator
+@inline const ALLOC_MAX: i32 = 3 * MAPLE_HEIGHT_MAX + 2;
+const ALLOCS: usize = memory.data(ALLOC_MAX * 8, 16);
+let allocs: i32 = 0;
+
+// The new nodes of the level just cut: encoded node and range max.
+const NEW_ENODE: usize = memory.data(4 * 8, 16);
+const NEW_MAX: usize = memory.data(4 * 8, 16);
+
+/** The tree being written and its pool. */
+export let wrTree: usize = 0;
+let wrPool: usize = 0;
+
+export function wrBegin(tree: usize): void {
+  wrTree = tree;
+  wrPool = treePool(tree);
+  allocs = 0;
+}
+
+// ── the big node ─────────────────────────────────────────────────────────────
+
+// @ts-ignore: decorator
+@inline export function bigCount(): i32 { return big; }
+// @ts-ignore: decorator
+@inline function bigPiv(i: i32): u64 { return load<u64>(BIG_PIV + (<usize>i << 3)); }
+// @ts-ignore: decorator
+@inline function bigSlot(i: i32): u64 { return load<u64>(BIG_SLOT + (<usize>i << 3)); }
+
+export function bigReset(): void { big = 0; }
+
+/** Append an item; a NULL after a NULL just widens it (adjacent NULL ranges always merge). */
+export function bigPush(pivot: u64, slot: u64): void {
+  if (slot == 0 && big > 0 && bigSlot(big - 1) == 0) {
+    store<u64>(BIG_PIV + (<usize>(big - 1) << 3), pivot);
+    return;
+  }
+  if (DEBUG) assert(big < BIG_MAX, 'big node overflow');
+  store<u64>(BIG_PIV + (<usize>big << 3), pivot);
+  store<u64>(BIG_SLOT + (<usize>big << 3), slot);
+  big++;
+}
+
+/** Append every item of a node (a pulled-in right neighbour). */
+function bigAppendNode(lv: usize): void {
+  const node = lvNode(lv);
+  const end = lvEnd(lv);
+  const max = lvMax(lv);
+  for (let s = 0; s <= end; s++) bigPush(slotMax(node, s, end, max), slotAt(node, s));
+}
+
+/** Put every item of a node in front of the current contents (a pulled-in left neighbour). */
+function bigPrependNode(lv: usize): void {
+  const node = lvNode(lv);
+  const end = lvEnd(lv);
+  const max = lvMax(lv);
+  const n = end + 1;
+  if (DEBUG) assert(big + n <= BIG_MAX, 'big node overflow');
+  memory.copy(BIG_PIV + (<usize>n << 3), BIG_PIV, <usize>big << 3);
+  memory.copy(BIG_SLOT + (<usize>n << 3), BIG_SLOT, <usize>big << 3);
+  for (let s = 0; s < n; s++) {
+    store<u64>(BIG_PIV + (<usize>s << 3), slotMax(node, s, end, max));
+    store<u64>(BIG_SLOT + (<usize>s << 3), slotAt(node, s));
+  }
+  big += n;
+}
+
+// ── moving the run's edges ───────────────────────────────────────────────────
+
+/**
+ * Move the run's right edge at level k to the next node of that level. With cross false only a
+ * sibling (same parent) will do. Levels above k follow the new node's ancestors.
+ */
+function extendRight(k: i32, cross: bool): bool {
+  let j = k - 1;
+  while (j >= 0 && lvOffset(lvl(RPATH, j)) >= lvEnd(lvl(RPATH, j))) {
+    if (!cross) return false;
+    j--;
+  }
+  if (j < 0) return false;
+  setLvOffset(lvl(RPATH, j), lvOffset(lvl(RPATH, j)) + 1);
+  for (let d = j; d < k; d++) pathDescend(RPATH, d, 0);
+  return true;
+}
+
+/** Move the run's left edge at level k to the previous node of that level. */
+function extendLeft(k: i32, cross: bool): bool {
+  let j = k - 1;
+  while (j >= 0 && lvOffset(lvl(LPATH, j)) == 0) {
+    if (!cross) return false;
+    j--;
+  }
+  if (j < 0) return false;
+  setLvOffset(lvl(LPATH, j), lvOffset(lvl(LPATH, j)) - 1);
+  for (let d = j; d < k; d++) pathDescend(LPATH, d, -1);
+  return true;
+}
+
+/**
+ * Rebalance (mas_rebalance): an underfull run takes in a neighbour, a sibling by preference.
+ * Fails only when the run already is the whole level.
+ */
+function pullNeighbour(k: i32): bool {
+  if (extendRight(k, false)) { bigAppendNode(lvl(RPATH, k)); return true; }
+  if (extendLeft(k, false)) { bigPrependNode(lvl(LPATH, k)); return true; }
+  if (extendRight(k, true)) { bigAppendNode(lvl(RPATH, k)); return true; }
+  if (extendLeft(k, true)) { bigPrependNode(lvl(LPATH, k)); return true; }
+  return false;
+}
+
+// Most items two nodes take when pushing, keeping a slot spare so a push never needs three.
+// @ts-ignore: decorator
+@inline const PUSH_SPACE: i32 = 2 * RANGE64_SLOTS - 2;
+
+/** Item count of the sibling at `offset` of a path level's node. */
+function siblingCount(lv: usize, offset: i32): i32 {
+  const node = lvNode(lv);
+  const max = slotMax(node, offset, lvEnd(lv), lvMax(lv));
+  return maDataEnd(mteToNode(slotAt(node, offset)), max) + 1;
+}
+
+/**
+ * Push (mas_push_data): before splitting a full node, share its items with a sibling that has
+ * room, so the split does not ripple upwards. Returns -1 when the left sibling was taken in,
+ * 1 for the right, 0 when neither had room.
+ */
+function pushToSibling(k: i32): i32 {
+  const parent = lvl(LPATH, k - 1);
+  const off = lvOffset(parent);
+  if (off > 0 && siblingCount(parent, off - 1) + big <= PUSH_SPACE) {
+    extendLeft(k, false);
+    bigPrependNode(lvl(LPATH, k));
+    return -1;
+  }
+  if (off < lvEnd(parent) && siblingCount(parent, off + 1) + big <= PUSH_SPACE) {
+    extendRight(k, false);
+    bigAppendNode(lvl(RPATH, k));
+    return 1;
+  }
+  return 0;
+}
+
+// ── cutting the contents into nodes ──────────────────────────────────────────
+
+// @ts-ignore: decorator
+@inline const MIN_ITEMS: i32 = RANGE64_MIN_END + 1;
+
+/**
+ * Size of the next piece when `left` items remain for `pieces` nodes (mab_calc_split).
+ * bias -1 fills the first node (items pushed left), 1 fills the last (pushed right).
+ * A leaf piece may not end on NULL: the cut moves one item either way.
+ */
+function pieceSize(start: i32, left: i32, pieces: i32, bias: i32, leaf: bool): i32 {
+  let size: i32;
+  if (bias < 0) size = min(RANGE64_SLOTS, left - MIN_ITEMS * (pieces - 1));
+  else if (bias > 0 && pieces == 2) size = max(left - RANGE64_SLOTS, MIN_ITEMS);
+  else size = (left + pieces - 1) / pieces;
+  if (leaf && bigSlot(start + size - 1) == 0) {
+    if (size < RANGE64_SLOTS && left - size - 1 >= MIN_ITEMS * (pieces - 1)) size++;
+    else size--;
+  }
+  return size;
+}
+
+/** Record a node made by this write; 0 means the pool is exhausted. */
+function newNode(): usize {
+  const node = nodeAlloc(wrPool);
+  if (node != 0) {
+    if (DEBUG) assert(allocs < ALLOC_MAX, 'write allocated more nodes than its worst case');
+    store<u32>(ALLOCS + (<usize>allocs << 3), <u32>node);
+    allocs++;
+  }
+  return node;
+}
+
+/** Give back every node this write made (the write failed; the tree was never touched). */
+function rollback(): i32 {
+  for (let a = 0; a < allocs; a++) nodeFree(wrPool, <usize>load<u32>(ALLOCS + (<usize>a << 3)));
+  allocs = 0;
+  return -ENOMEM;
+}
+
+/** Cut the big node into m new nodes of the given type. Returns m, or 0 on ENOMEM. */
+function cutLevel(bias: i32, leaf: bool): i32 {
+  const n = big;
+  const m = n <= RANGE64_SLOTS ? 1 : n <= PUSH_SPACE ? 2 : 3;
+  const type = leaf ? MAPLE_LEAF_64 : MAPLE_RANGE_64;
+  let start = 0;
+  for (let p = 0; p < m; p++) {
+    const size = p == m - 1 ? n - start : pieceSize(start, n - start, m - p, bias, leaf);
+    if (DEBUG) assert(size > 0 && size <= RANGE64_SLOTS, 'split produced a bad node size');
+    const node = newNode();
+    if (node == 0) return 0;
+    store<u16>(ALLOCS + (<usize>(allocs - 1) << 3), <u16>size, 4);
+    store<u16>(ALLOCS + (<usize>(allocs - 1) << 3), <u16>type, 6);
+    maWriteNode(node, BIG_PIV + (<usize>start << 3), BIG_SLOT + (<usize>start << 3), size);
+    store<u64>(NEW_ENODE + (<usize>p << 3), mtMkNode(node, type));
+    store<u64>(NEW_MAX + (<usize>p << 3), bigPiv(start + size - 1));
+    start += size;
+  }
+  return m;
+}
+
+// ── the level loop ───────────────────────────────────────────────────────────
+
+/**
+ * Rebuild from leaf depth ld, whose new contents are in the big node and whose run is
+ * LPATH[ld]..RPATH[ld]. Returns 0 or -ENOMEM.
+ */
+export function rebuild(ld: i32): i32 {
+  let k = ld;
+  while (true) {
+    const leaf = k == ld;
+    let lo = lvMin(lvl(LPATH, k));
+    let hi = lvMax(lvl(RPATH, k));
+    let single = lvEnode(lvl(LPATH, k)) == lvEnode(lvl(RPATH, k));
+    let bias = 0;
+    if (lo != 0 || hi != MAPLE_MAX) {
+      if (big < MIN_ITEMS) {
+        pullNeighbour(k);
+        single = false;
+      } else if (big > RANGE64_SLOTS && single) {
+        bias = pushToSibling(k);
+        if (bias != 0) single = false;
+      }
+      lo = lvMin(lvl(LPATH, k));
+      hi = lvMax(lvl(RPATH, k));
+    }
+    const whole = lo == 0 && hi == MAPLE_MAX;
+
+    if (whole && big == 1 && (!leaf || bigSlot(0) == 0)) {
+      // One child left under the root: the tree shrinks to it; or the tree is empty again.
+      if (leaf) {
+        freeTree(wrTree);
+      } else {
+        commit();
+        newRoot(bigSlot(0), ld - k);
+      }
+      return 0;
+    }
+
+    const m = cutLevel(bias, leaf);
+    if (m == 0) return rollback();
+
+    if (whole) {
+      if (m == 1) {
+        commit();
+        newRoot(load<u64>(NEW_ENODE), ld - k + 1);
+        return 0;
+      }
+      // The root split: a new root above the cut nodes.
+      bigReset();
+      for (let p = 0; p < m; p++) {
+        bigPush(load<u64>(NEW_MAX + (<usize>p << 3)), load<u64>(NEW_ENODE + (<usize>p << 3)));
+      }
+      if (cutLevel(0, false) == 0) return rollback();
+      commit();
+      newRoot(load<u64>(NEW_ENODE), ld - k + 2);
+      return 0;
+    }
+
+    if (single && m == 1) {
+      commit();
+      replaceChild(lvl(LPATH, k - 1), load<u64>(NEW_ENODE));
+      freeDead(lvEnode(lvl(LPATH, k)), lvMax(lvl(LPATH, k)));
+      return 0;
+    }
+
+    // Up a level: the parents' kept slots around the new nodes.
+    const pl = lvl(LPATH, k - 1);
+    const pr = lvl(RPATH, k - 1);
+    const pnode = lvNode(pl);
+    bigReset();
+    for (let s = 0; s < lvOffset(pl); s++) bigPush(pivotAt(pnode, s), slotAt(pnode, s));
+    for (let p = 0; p < m; p++) {
+      bigPush(load<u64>(NEW_MAX + (<usize>p << 3)), load<u64>(NEW_ENODE + (<usize>p << 3)));
+    }
+    const rnode = lvNode(pr);
+    const rend = lvEnd(pr);
+    for (let s = lvOffset(pr) + 1; s <= rend; s++) {
+      bigPush(slotMax(rnode, s, rend, lvMax(pr)), slotAt(rnode, s));
+    }
+    k--;
+  }
+}
+
+// ── commit ───────────────────────────────────────────────────────────────────
+
+/** Point every child of every new internal node at its new parent and slot. */
+function commit(): void {
+  for (let a = 0; a < allocs; a++) {
+    const rec = ALLOCS + (<usize>a << 3);
+    const type = <u32>load<u16>(rec, 6);
+    if (maIsLeaf(type)) continue;
+    const node = <usize>load<u32>(rec);
+    const count = <i32>load<u16>(rec, 4);
+    for (let s = 0; s < count; s++) setParent(mteToNode(slotAt(node, s)), node, s, type);
+  }
+  addTreeNodes(wrTree, allocs);
+  allocs = 0;
+}
+
+/** Swap a new node into its parent's slot (the parent's pivot for it is unchanged). */
+function replaceChild(parent: usize, enode: u64): void {
+  const pnode = lvNode(parent);
+  const off = lvOffset(parent);
+  setSlot(pnode, off, enode);
+  setParent(mteToNode(enode), pnode, off, mteNodeType(lvEnode(parent)));
+}
+
+/** Make enode the root of a tree of the given height and free the old nodes above it. */
+function newRoot(enode: u64, height: i32): void {
+  const old = treeRoot(wrTree);
+  setTreeRoot(wrTree, enode);
+  setTreeHeight(wrTree, height);
+  setRootParent(mteToNode(enode), wrTree);
+  freeDead(old, MAPLE_MAX);
+}
+
+/**
+ * Free a replaced node and, below it, every node no new node adopted. commit() re-parented the
+ * adopted ones, so a child still pointing back at the dead node is dead too.
+ */
+function freeDead(enode: u64, max: u64): void {
+  const node = mteToNode(enode);
+  if (!mteIsLeaf(enode)) {
+    const end = maDataEnd(node, max);
+    for (let s = 0; s <= end; s++) {
+      const child = slotAt(node, s);
+      if (mteParent(mteToNode(child)) == node) freeDead(child, slotMax(node, s, end, max));
+    }
+  }
+  nodeFree(wrPool, node);
+  addTreeNodes(wrTree, -1);
+}
+
+/** Every node of a subtree back to the pool (mtree_destroy). */
+function freeSubtree(enode: u64, max: u64): void {
+  const node = mteToNode(enode);
+  if (!mteIsLeaf(enode)) {
+    const end = maDataEnd(node, max);
+    for (let s = 0; s <= end; s++) freeSubtree(slotAt(node, s), slotMax(node, s, end, max));
+  }
+  nodeFree(wrPool, node);
+  addTreeNodes(wrTree, -1);
+}
+
+/** Empty a tree: every node back to the pool, root NULL, height 0. */
+export function freeTree(tree: usize): void {
+  wrBegin(tree);
+  const root = treeRoot(tree);
+  const height = treeHeight(tree);
+  setTreeRoot(tree, 0);
+  setTreeHeight(tree, 0);
+  if (height > 0) freeSubtree(root, MAPLE_MAX);
+}

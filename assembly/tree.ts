@@ -1,0 +1,170 @@
+// Tree headers (struct maple_tree) and the walk path that every operation records.
+//
+// Tree header (a 128-byte object):
+//   0 root u64     0 = empty; with height 0 the root holds a lone entry for index 0;
+//                  otherwise the encoded root node
+//   8 height u32 · 12 flags u32 · 16 pool u32 · 20 next tree u32 · 24 prev tree u32
+//   28 nodes u32   nodes reachable from the root, kept exact by every write
+//
+// Path (one 32-byte level per depth, root at depth 0):
+//   0 enode u64 · 8 min u64 · 16 max u64 · 24 offset i32 (slot taken or held) · 28 end i32
+
+import { objAlloc, objFree, OBJ_SMALL, poolTrees, setPoolTrees } from './pool';
+import { MAPLE_MAX } from './config';
+import {
+  mteToNode, mteIsLeaf, maDataEnd, pivotAt, slotAt, slotMin, slotMax,
+} from './node';
+
+// @ts-ignore: decorator
+@inline const T_ROOT: usize = 0;
+// @ts-ignore: decorator
+@inline const T_HEIGHT: usize = 8;
+// @ts-ignore: decorator
+@inline const T_FLAGS: usize = 12;
+// @ts-ignore: decorator
+@inline const T_POOL: usize = 16;
+// @ts-ignore: decorator
+@inline const T_NEXT: usize = 20;
+// @ts-ignore: decorator
+@inline const T_PREV: usize = 24;
+// @ts-ignore: decorator
+@inline const T_NODES: usize = 28;
+
+/** MT_FLAGS_ALLOC_RANGE: internal nodes track gaps (arange_64). */
+// @ts-ignore: decorator
+@inline export const MT_FLAGS_ALLOC_RANGE: u32 = 1;
+
+// @ts-ignore: decorator
+@inline export function treeRoot(tree: usize): u64 { return load<u64>(tree, T_ROOT); }
+// @ts-ignore: decorator
+@inline export function setTreeRoot(tree: usize, root: u64): void { store<u64>(tree, root, T_ROOT); }
+// @ts-ignore: decorator
+@inline export function treeHeight(tree: usize): i32 { return load<i32>(tree, T_HEIGHT); }
+// @ts-ignore: decorator
+@inline export function setTreeHeight(tree: usize, h: i32): void { store<i32>(tree, h, T_HEIGHT); }
+// @ts-ignore: decorator
+@inline export function treeFlags(tree: usize): u32 { return load<u32>(tree, T_FLAGS); }
+// @ts-ignore: decorator
+@inline export function treePool(tree: usize): usize { return load<usize>(tree, T_POOL); }
+// @ts-ignore: decorator
+@inline export function treeNodes(tree: usize): u32 { return load<u32>(tree, T_NODES); }
+// @ts-ignore: decorator
+@inline export function addTreeNodes(tree: usize, delta: i32): void {
+  store<u32>(tree, <u32>(<i32>treeNodes(tree) + delta), T_NODES);
+}
+// @ts-ignore: decorator
+@inline export function treeNext(tree: usize): usize { return load<usize>(tree, T_NEXT); }
+
+/** A new empty tree drawing nodes from pool, linked into the pool's list of trees. */
+export function treeCreate(pool: usize, flags: u32): usize {
+  const tree = objAlloc(OBJ_SMALL);
+  if (tree == 0) return 0;
+  store<u32>(tree, flags, T_FLAGS);
+  store<usize>(tree, pool, T_POOL);
+  const head = poolTrees(pool);
+  store<usize>(tree, head, T_NEXT);
+  if (head != 0) store<usize>(head, tree, T_PREV);
+  setPoolTrees(pool, tree);
+  return tree;
+}
+
+/** Unlink an (already emptied) tree from its pool and release its header. */
+export function treeRelease(tree: usize): void {
+  const pool = treePool(tree);
+  const next = load<usize>(tree, T_NEXT);
+  const prev = load<usize>(tree, T_PREV);
+  if (prev != 0) store<usize>(prev, next, T_NEXT); else setPoolTrees(pool, next);
+  if (next != 0) store<usize>(next, prev, T_PREV);
+  objFree(tree, OBJ_SMALL);
+}
+
+// ── paths ────────────────────────────────────────────────────────────────────
+
+// @ts-ignore: decorator
+@inline export const LEVEL_SIZE: usize = 32;
+
+// @ts-ignore: decorator
+@inline export function lvl(path: usize, d: i32): usize { return path + (<usize>d << 5); }
+// @ts-ignore: decorator
+@inline export function lvEnode(lv: usize): u64 { return load<u64>(lv, 0); }
+// @ts-ignore: decorator
+@inline export function lvNode(lv: usize): usize { return mteToNode(load<u64>(lv, 0)); }
+// @ts-ignore: decorator
+@inline export function lvMin(lv: usize): u64 { return load<u64>(lv, 8); }
+// @ts-ignore: decorator
+@inline export function lvMax(lv: usize): u64 { return load<u64>(lv, 16); }
+// @ts-ignore: decorator
+@inline export function lvOffset(lv: usize): i32 { return load<i32>(lv, 24); }
+// @ts-ignore: decorator
+@inline export function lvEnd(lv: usize): i32 { return load<i32>(lv, 28); }
+// @ts-ignore: decorator
+@inline export function setLvOffset(lv: usize, off: i32): void { store<i32>(lv, off, 24); }
+
+/** Record a node at a level: its range, its end, and the slot of interest. */
+// @ts-ignore: decorator
+@inline export function setLevel(lv: usize, enode: u64, min: u64, max: u64, offset: i32): void {
+  store<u64>(lv, enode, 0);
+  store<u64>(lv, min, 8);
+  store<u64>(lv, max, 16);
+  store<i32>(lv, offset, 24);
+  store<i32>(lv, maDataEnd(mteToNode(enode), max), 28);
+}
+
+/** Range of the slot a level's offset points at. */
+// @ts-ignore: decorator
+@inline export function lvSlotMin(lv: usize): u64 {
+  return slotMin(lvNode(lv), lvOffset(lv), lvMin(lv));
+}
+// @ts-ignore: decorator
+@inline export function lvSlotMax(lv: usize): u64 {
+  return slotMax(lvNode(lv), lvOffset(lv), lvEnd(lv), lvMax(lv));
+}
+// @ts-ignore: decorator
+@inline export function lvSlot(lv: usize): u64 {
+  return slotAt(lvNode(lv), lvOffset(lv));
+}
+
+/** Offset of the slot holding index in a node (the first pivot at or above it). */
+// @ts-ignore: decorator
+@inline export function maOffsetOf(node: usize, end: i32, index: u64): i32 {
+  let off = 0;
+  while (off < end && pivotAt(node, off) < index) off++;
+  return off;
+}
+
+/** Enter the child under level d's offset, recording it at level d + 1 with the given offset. */
+export function pathDescend(path: usize, d: i32, childOffset: i32): void {
+  const lv = lvl(path, d);
+  const child = lvSlot(lv);
+  setLevel(lvl(path, d + 1), child, lvSlotMin(lv), lvSlotMax(lv), 0);
+  const next = lvl(path, d + 1);
+  if (childOffset < 0) setLvOffset(next, lvEnd(next)); else setLvOffset(next, childOffset);
+}
+
+/**
+ * Walk from the root to the leaf holding index, recording every level. Returns the leaf's depth.
+ * The tree must have nodes (height >= 1).
+ */
+export function mtWalk(tree: usize, index: u64, path: usize): i32 {
+  let enode = treeRoot(tree);
+  let min: u64 = 0;
+  let max: u64 = MAPLE_MAX;
+  let d = 0;
+  while (true) {
+    const node = mteToNode(enode);
+    const end = maDataEnd(node, max);
+    const off = maOffsetOf(node, end, index);
+    const lv = lvl(path, d);
+    store<u64>(lv, enode, 0);
+    store<u64>(lv, min, 8);
+    store<u64>(lv, max, 16);
+    store<i32>(lv, off, 24);
+    store<i32>(lv, end, 28);
+    if (mteIsLeaf(enode)) return d;
+    const childMin = slotMin(node, off, min);
+    max = slotMax(node, off, end, max);
+    min = childMin;
+    enode = slotAt(node, off);
+    d++;
+  }
+}

@@ -1,0 +1,239 @@
+// mt_validate and mt_dump.
+//
+// validateTree checks every invariant the kernel's mt_validate checks, in one pass over the tree:
+// node shape (pivots strictly ascending inside [min, max], the end's pivot equal to max, nothing
+// after the end, metadata agreeing), leaves (no two adjacent NULL ranges, even across leaves; no
+// leaf but the last ending on NULL), internal nodes (no NULL child, children's parent links and
+// slot numbers right, minimum occupancy below the root), every leaf at depth height - 1, and the
+// node count the tree keeps. The first violation is reported as a code plus node, offset, depth.
+
+import { MAPLE_MAX } from './config';
+import {
+  RANGE64_SLOTS, RANGE64_PIVOTS, RANGE64_MIN_END, MAPLE_LEAF_64, MAPLE_RANGE_64,
+  mteToNode, mteNodeType, maIsLeaf, pivotAt, slotAt, maDataEnd, metaEnd, metaGap,
+  parentWord, mteIsRoot, mteRootTree, mteParent, mteParentSlot, mteParentIsArange, mteIsDead,
+  slotMax,
+} from './node';
+import { treeRoot, treeHeight, treeNodes, treeFlags } from './tree';
+
+/** Violation codes; src/ maps them to messages. */
+export const V_OK = 0;
+export const V_ROOT_PARENT = 1;
+export const V_PIVOT_ORDER = 2;
+export const V_PIVOT_RANGE = 3;
+export const V_END_PIVOT = 4;
+export const V_BEYOND_END = 5;
+export const V_ADJACENT_NULL = 6;
+export const V_LEAF_ENDS_NULL = 7;
+export const V_NULL_CHILD = 8;
+export const V_PARENT_LINK = 9;
+export const V_DEPTH = 10;
+export const V_UNDERFLOW = 11;
+export const V_ROOT_CHILDREN = 12;
+export const V_METADATA = 13;
+export const V_NODE_COUNT = 14;
+export const V_DEAD_NODE = 15;
+export const V_NODE_TYPE = 16;
+
+/** Where the first violation was found: node address, offset, depth. */
+export const VAL_INFO: usize = memory.data(16, 8);
+
+let lastWasNull: bool = false;
+let seen: u32 = 0;
+let leafDepth: i32 = 0;
+
+function fail(code: i32, node: usize, offset: i32, depth: i32): i32 {
+  store<u32>(VAL_INFO, <u32>node, 0);
+  store<i32>(VAL_INFO, offset, 4);
+  store<i32>(VAL_INFO, depth, 8);
+  return code;
+}
+
+export function validateTree(tree: usize): i32 {
+  const height = treeHeight(tree);
+  if (height == 0) {
+    if (treeNodes(tree) != 0) return fail(V_NODE_COUNT, 0, 0, 0);
+    return V_OK;
+  }
+  const root = treeRoot(tree);
+  const node = mteToNode(root);
+  if (!mteIsRoot(node) || mteRootTree(node) != tree) return fail(V_ROOT_PARENT, node, 0, 0);
+  lastWasNull = false;
+  seen = 0;
+  leafDepth = height - 1;
+  const r = validateNode(root, 0, MAPLE_MAX, 0);
+  if (r != V_OK) return r;
+  if (seen != treeNodes(tree)) return fail(V_NODE_COUNT, node, <i32>seen, 0);
+  return V_OK;
+}
+
+function validateNode(enode: u64, min: u64, max: u64, depth: i32): i32 {
+  const node = mteToNode(enode);
+  const type = mteNodeType(enode);
+  seen++;
+  if (mteIsDead(node)) return fail(V_DEAD_NODE, node, 0, depth);
+  if (type != MAPLE_LEAF_64 && type != MAPLE_RANGE_64) return fail(V_NODE_TYPE, node, 0, depth);
+  const leaf = maIsLeaf(type);
+  if (leaf != (depth == leafDepth)) return fail(V_DEPTH, node, 0, depth);
+
+  const end = maDataEnd(node, max);
+  if (end >= RANGE64_SLOTS) return fail(V_METADATA, node, end, depth);
+  if (end < RANGE64_PIVOTS - 1 && pivotAt(node, end) != max) return fail(V_END_PIVOT, node, end, depth);
+  if (end < RANGE64_SLOTS - 1 && (metaEnd(node) != end || metaGap(node) != 0)) {
+    return fail(V_METADATA, node, end, depth);
+  }
+  for (let i = end + 1; i < RANGE64_PIVOTS; i++) {
+    if (pivotAt(node, i) != 0) return fail(V_BEYOND_END, node, i, depth);
+  }
+  for (let i = end + 1; i < RANGE64_SLOTS - 1; i++) {
+    if (slotAt(node, i) != 0) return fail(V_BEYOND_END, node, i, depth);
+  }
+  let prev = min;
+  for (let i = 0; i < end && i < RANGE64_PIVOTS; i++) {
+    const p = pivotAt(node, i);
+    if (p < min || p > max) return fail(V_PIVOT_RANGE, node, i, depth);
+    if (i > 0 && p <= prev) return fail(V_PIVOT_ORDER, node, i, depth);
+    prev = p;
+  }
+  if (end > 0 && prev >= max) return fail(V_PIVOT_ORDER, node, end, depth);
+
+  if (depth > 0 && end < RANGE64_MIN_END) return fail(V_UNDERFLOW, node, end, depth);
+
+  if (leaf) {
+    for (let i = 0; i <= end; i++) {
+      const isNull = slotAt(node, i) == 0;
+      if (isNull && lastWasNull) return fail(V_ADJACENT_NULL, node, i, depth);
+      lastWasNull = isNull;
+    }
+    if (lastWasNull && max != MAPLE_MAX) return fail(V_LEAF_ENDS_NULL, node, end, depth);
+    return V_OK;
+  }
+
+  if (depth == 0 && end < 1) return fail(V_ROOT_CHILDREN, node, end, depth);
+  let childMin = min;
+  for (let i = 0; i <= end; i++) {
+    const child = slotAt(node, i);
+    if (child == 0) return fail(V_NULL_CHILD, node, i, depth);
+    const cnode = mteToNode(child);
+    if (mteIsRoot(cnode) || mteParent(cnode) != node || mteParentSlot(cnode) != i ||
+        mteParentIsArange(cnode)) {
+      return fail(V_PARENT_LINK, cnode, i, depth + 1);
+    }
+    const childMax = slotMax(node, i, end, max);
+    const r = validateNode(child, childMin, childMax, depth + 1);
+    if (r != V_OK) return r;
+    childMin = childMax + 1;
+  }
+  return V_OK;
+}
+
+// ── dump ─────────────────────────────────────────────────────────────────────
+
+let out: usize = 0;
+let outCap: usize = 0;
+let outLen: usize = 0;
+
+/** Make room for n more bytes of dump text, taking fresh linear memory when needed. */
+function reserve(n: usize): void {
+  if (outLen + n <= outCap) return;
+  let cap = outCap == 0 ? <usize>65536 : outCap * 2;
+  while (cap < outLen + n) cap *= 2;
+  const pages = <i32>(cap >> 16);
+  const before = memory.grow(pages);
+  if (before < 0) unreachable();
+  const fresh = <usize>before << 16;
+  if (outLen > 0) memory.copy(fresh, out, outLen);
+  out = fresh;
+  outCap = cap;
+}
+
+function putByte(b: u8): void {
+  reserve(1);
+  store<u8>(out + outLen, b);
+  outLen++;
+}
+
+function putText(s: string): void {
+  const n = s.length;
+  reserve(<usize>n);
+  for (let i = 0; i < n; i++) store<u8>(out + outLen + <usize>i, <u8>s.charCodeAt(i));
+  outLen += <usize>n;
+}
+
+function putDec(v: u64): void {
+  const DIGITS = 20;
+  reserve(DIGITS);
+  let tmp = v;
+  let n = 1;
+  while (tmp >= 10) { tmp /= 10; n++; }
+  for (let i = n - 1; i >= 0; i--) {
+    store<u8>(out + outLen + <usize>i, <u8>(48 + <i32>(v % 10)));
+    v /= 10;
+  }
+  outLen += <usize>n;
+}
+
+function putHex(v: u64): void {
+  putText('0x');
+  let started = false;
+  for (let shift = 60; shift >= 0; shift -= 4) {
+    const d = <i32>(v >> <u64>shift) & 0xF;
+    if (d != 0 || started || shift == 0) {
+      putByte(<u8>(d < 10 ? 48 + d : 87 + d));
+      started = true;
+    }
+  }
+}
+
+function indent(depth: i32): void {
+  for (let i = 0; i < depth; i++) putText('  ');
+}
+
+function dumpNode(enode: u64, min: u64, max: u64, depth: i32): void {
+  const node = mteToNode(enode);
+  const leaf = maIsLeaf(mteNodeType(enode));
+  const end = maDataEnd(node, max);
+  indent(depth);
+  putDec(min); putByte(45); putDec(max);
+  putText(leaf ? ': leaf_64 ' : ': range_64 ');
+  putHex(<u64>node);
+  putText(' parent '); putHex(parentWord(node));
+  putText(' end '); putDec(<u64>end);
+  putByte(10);
+  let lo = min;
+  for (let i = 0; i <= end; i++) {
+    const hi = slotMax(node, i, end, max);
+    const slot = slotAt(node, i);
+    if (leaf) {
+      indent(depth + 1);
+      putDec(lo); putByte(45); putDec(hi); putText(': ');
+      if (slot == 0) putText('(nil)'); else putHex(slot);
+      putByte(10);
+    } else {
+      dumpNode(slot, lo, hi, depth + 1);
+    }
+    lo = hi + 1;
+  }
+}
+
+/** Write the tree as text (mt_dump); returns its length, the bytes start at dumpText(). */
+export function dumpTree(tree: usize): usize {
+  outLen = 0;
+  const height = treeHeight(tree);
+  putText('maple_tree '); putHex(<u64>tree);
+  putText(' flags '); putDec(<u64>treeFlags(tree));
+  putText(' height '); putDec(<u64>height);
+  putText(' root '); putHex(treeRoot(tree));
+  putByte(10);
+  if (height == 0) {
+    const root = treeRoot(tree);
+    if (root != 0) { putText('0-0: '); putHex(root); putByte(10); }
+    return outLen;
+  }
+  dumpNode(treeRoot(tree), 0, MAPLE_MAX, 0);
+  return outLen;
+}
+
+export function dumpText(): usize {
+  return out;
+}
