@@ -1,0 +1,18 @@
+/**
+ * maple-wasm: the Linux kernel's maple tree in WebAssembly.
+ *
+ * @example
+ * import { MapleTree } from 'maple-wasm';
+ * const mt = new MapleTree<string>();
+ * mt.storeRange(0x1000, 0x1fff, 'text');
+ * mt.load(0x1800); // 'text'
+ */
+export { MapleTree } from './tree';
+export type { MapleEntry, MapleTreeOptions } from './tree';
+export { NodePool, linearMemoryBytes } from './pool';
+export type { PoolStats } from './pool';
+export { MapleError } from './errors';
+export type { MapleErrorCode } from './errors';
+export { MAPLE_MAX, ULONG_MAX } from './keys';
+export type { Index } from './keys';
+export type { EntryMode } from './handles';

@@ -1,0 +1,378 @@
+// MapleTree: the kernel's normal API (mtree_*, mt_*) over the core. No tree logic lives here:
+// arguments are checked, entries encoded, the core called, statuses turned into errors.
+
+import { core, out, readText, readI32 } from './wasm';
+import { MapleError, check } from './errors';
+import { Index, ULONG_MAX, checkIndex, checkRange, compare, wire, successor } from './keys';
+import { HandleTable, EntryMode } from './handles';
+import { NodePool, defaultPool } from './pool';
+
+/** A range and the entry it holds; index and last are inclusive. */
+export interface MapleEntry<T> {
+  index: Index;
+  last: Index;
+  entry: T;
+}
+
+/** Options for a new tree. */
+export interface MapleTreeOptions {
+  /** Pool to take nodes from (default: the shared default pool). */
+  pool?: NodePool;
+  /**
+   * 'object' (default): any JS value except null/undefined, kept by handle.
+   * 'number': non-negative integers up to 2^53 - 2 stored in the slot itself (like xa_mk_value).
+   */
+  entries?: EntryMode;
+}
+
+// ma_state operations of the core's stateOp.
+const OP_FIND = 1;
+const OP_NEXT = 3;
+const OP_PREV = 4;
+
+const MAX_NUMBER_ENTRY = Number.MAX_SAFE_INTEGER - 1;
+
+const VIOLATIONS: Record<number, string> = {
+  1: 'root node does not point back at its tree',
+  2: 'pivots are not strictly ascending',
+  3: 'pivot outside the node range',
+  4: 'pivot of the last slot is not the node maximum',
+  5: 'pivot or slot set beyond the node end',
+  6: 'two adjacent NULL ranges',
+  7: 'leaf other than the last ends with NULL',
+  8: 'NULL child in an internal node',
+  9: 'child has a wrong parent pointer or parent slot',
+  10: 'leaf not at depth height - 1',
+  11: 'non-root node below minimum occupancy',
+  12: 'internal root with fewer than two children',
+  13: 'metadata does not agree with the node',
+  14: 'node count differs from the nodes reachable from the root',
+  15: 'dead (freed) node reachable',
+  16: 'unknown node type',
+};
+
+interface Held {
+  ptr: number;
+  mas: number;
+}
+
+const finalizer = new FinalizationRegistry<Held>((held) => {
+  core.treeDelete(held.ptr);
+  core.stateFree(held.mas);
+});
+
+/**
+ * A maple tree: a range map over 0..ULONG_MAX with the kernel's semantics. Ranges are inclusive;
+ * storing over part of a range splits it; storing null erases; adjacent empty ranges merge.
+ *
+ * Call `free()` when done to give back its nodes and header at once; an unreachable tree is
+ * also freed when garbage-collected.
+ */
+export class MapleTree<T = unknown> implements Iterable<MapleEntry<T>> {
+  /** The pool this tree takes its nodes from. */
+  readonly pool: NodePool;
+  /** How entries are stored. */
+  readonly entryMode: EntryMode;
+  #ptr: number;
+  #mas: number;
+  #handles = new HandleTable<T>();
+  #version = 0;
+  #scratch: number[] = [];
+
+  constructor(options: MapleTreeOptions = {}) {
+    const { pool = defaultPool(), entries = 'object' } = options;
+    if (!(pool instanceof NodePool)) throw new TypeError('options.pool must be a NodePool');
+    if (entries !== 'object' && entries !== 'number') {
+      throw new RangeError(`options.entries must be 'object' or 'number', got ${String(entries)}`);
+    }
+    this.pool = pool;
+    this.entryMode = entries;
+    this.#ptr = core.treeNew(pool.ptr, 0);
+    if (this.#ptr === 0) throw new MapleError('ENOMEM', 'new MapleTree');
+    this.#mas = core.stateNew(this.#ptr);
+    if (this.#mas === 0) {
+      core.treeDelete(this.#ptr);
+      throw new MapleError('ENOMEM', 'new MapleTree');
+    }
+    finalizer.register(this, { ptr: this.#ptr, mas: this.#mas }, this);
+  }
+
+  /** @internal Address of the tree header. */
+  get ptr(): number {
+    if (this.#ptr === 0) throw new Error('MapleTree: used after free()');
+    return this.#ptr;
+  }
+
+  // ── writes ──
+
+  /** mtree_store: store entry at index, overwriting; null erases. */
+  store(index: Index, entry: T | null): void {
+    const i = checkIndex(index, 'index');
+    this.#write('store', i, i, entry, false);
+  }
+
+  /** mtree_store_range: store entry over [first, last], overwriting; null erases the range. */
+  storeRange(first: Index, last: Index, entry: T | null): void {
+    const [a, b] = checkRange(first, last, 'first', 'last');
+    this.#write('storeRange', a, b, entry, false);
+  }
+
+  /** mtree_insert: store entry at index; throws MapleError EEXIST if index holds an entry. */
+  insert(index: Index, entry: T | null): void {
+    const i = checkIndex(index, 'index');
+    this.#write('insert', i, i, entry, true);
+  }
+
+  /** mtree_insert_range: store over [first, last]; EEXIST if any index there holds an entry. */
+  insertRange(first: Index, last: Index, entry: T | null): void {
+    const [a, b] = checkRange(first, last, 'first', 'last');
+    this.#write('insertRange', a, b, entry, true);
+  }
+
+  /** mtree_erase: remove the whole range holding index; returns its entry, if any. */
+  erase(index: Index): T | undefined {
+    const i = checkIndex(index, 'index');
+    const status = check(core.treeErase(this.ptr, wire(i, 0)), 'erase');
+    if (status === 0) return undefined;
+    this.#version++;
+    const word = out.entry();
+    const value = this.#decode(word);
+    if (this.entryMode === 'object') this.#handles.release(word);
+    return value;
+  }
+
+  /** mtree_destroy: empty the tree, all nodes back to the pool. The tree stays usable. */
+  destroy(): void {
+    core.treeDestroy(this.ptr);
+    this.#handles.clear();
+    this.#version++;
+  }
+
+  /** Destroy the tree and release its header; the object cannot be used afterwards. */
+  free(): void {
+    if (this.#ptr === 0) return;
+    finalizer.unregister(this);
+    core.treeDelete(this.#ptr);
+    core.stateFree(this.#mas);
+    this.#handles.clear();
+    this.#ptr = 0;
+    this.#version++;
+  }
+
+  /** mt_dup: a structural copy in the same pool, sharing no nodes. ENOMEM leaves no copy. */
+  dup(): MapleTree<T> {
+    const copy = new MapleTree<T>({ pool: this.pool, entries: this.entryMode });
+    const status = core.treeDup(this.ptr, copy.ptr);
+    if (status < 0) {
+      copy.free();
+      check(status, 'dup');
+    }
+    copy.#handles = this.#handles.clone();
+    return copy;
+  }
+
+  // ── reads ──
+
+  /** mtree_load: the entry at index, or undefined. */
+  load(index: Index): T | undefined {
+    const i = checkIndex(index, 'index');
+    return this.#decode(core.treeLoad(this.ptr, wire(i, 0)));
+  }
+
+  /**
+   * mt_find: the first entry whose range ends at or after index and starts at or before max,
+   * with its whole range (which may start below index).
+   */
+  find(index: Index, max: Index = ULONG_MAX): MapleEntry<T> | undefined {
+    const [i, m] = checkRange(index, max, 'index', 'max');
+    core.stateSet(this.#mas, wire(i, 0), wire(i, 1));
+    return this.#result(core.stateOp(this.#mas, OP_FIND, wire(m, 2)));
+  }
+
+  /** mt_next: the first entry after the range holding index, starting at or before max. */
+  next(index: Index, max: Index = ULONG_MAX): MapleEntry<T> | undefined {
+    const i = checkIndex(index, 'index');
+    const m = checkIndex(max, 'max');
+    core.stateSet(this.#mas, wire(i, 0), wire(i, 1));
+    return this.#result(core.stateOp(this.#mas, OP_NEXT, wire(m, 2)));
+  }
+
+  /** mt_prev: the last entry before the range holding index, ending at or after min. */
+  prev(index: Index, min: Index = 0): MapleEntry<T> | undefined {
+    const i = checkIndex(index, 'index');
+    const m = checkIndex(min, 'min');
+    core.stateSet(this.#mas, wire(i, 0), wire(i, 1));
+    return this.#result(core.stateOp(this.#mas, OP_PREV, wire(m, 2)));
+  }
+
+  /**
+   * mt_for_each: every entry whose range meets [first, last], in index order. Writes during the
+   * iteration are allowed: the walk resumes after the last range it returned.
+   */
+  *entries(first: Index = 0, last: Index = ULONG_MAX): IterableIterator<MapleEntry<T>> {
+    const [a, b] = checkRange(first, last, 'first', 'last');
+    const mas = core.stateNew(this.ptr);
+    if (mas === 0) throw new MapleError('ENOMEM', 'entries');
+    try {
+      core.stateSet(mas, wire(a, 0), wire(a, 1));
+      let version = this.#version;
+      while (true) {
+        if (core.stateOp(mas, OP_FIND, wire(b, 2)) !== 1) return;
+        const item = this.#item();
+        yield item;
+        if (version !== this.#version) {
+          if (this.#ptr === 0) return;
+          const from = successor(item.last);
+          if (from === undefined) return;
+          core.stateSet(mas, wire(from, 0), wire(from, 1));
+          version = this.#version;
+        }
+      }
+    } finally {
+      core.stateFree(mas);
+    }
+  }
+
+  [Symbol.iterator](): IterableIterator<MapleEntry<T>> {
+    return this.entries();
+  }
+
+  /** True when no index holds an entry. */
+  isEmpty(): boolean {
+    return core.height(this.ptr) === 0 && core.treeLoad(this.ptr, 0) === 0;
+  }
+
+  /** Levels of nodes (0 for an empty tree or a lone entry at index 0). */
+  get height(): number {
+    return core.height(this.ptr);
+  }
+
+  /** Nodes the tree holds. */
+  get nodeCount(): number {
+    return core.nodeCount(this.ptr);
+  }
+
+  // ── checking ──
+
+  /**
+   * mt_validate: check every structural invariant and the pool's accounting; throws an Error
+   * naming the first violation (with node address, offset and depth), returns if all hold.
+   */
+  validate(): void {
+    const code = core.validate(this.ptr);
+    if (code !== 0) {
+      const [node, offset, depth] = readI32(core.validateInfo(), 3);
+      throw new Error(`maple tree invalid: ${VIOLATIONS[code] ?? `code ${code}`} ` +
+        `(node 0x${(node >>> 0).toString(16)}, offset ${offset}, depth ${depth})`);
+    }
+    const stats = this.pool.stats();
+    const inTrees = this.pool.treeNodes();
+    if (inTrees !== stats.nodesInUse) {
+      throw new Error(`maple tree invalid: pool has ${stats.nodesInUse} nodes in use but its ` +
+        `trees hold ${inTrees}`);
+    }
+    if (this.entryMode === 'object') this.#validateHandles();
+  }
+
+  /** mt_dump: the tree's nodes and ranges as text. */
+  dump(): string {
+    const length = core.dump(this.ptr);
+    return readText(core.dumpPtr(), length);
+  }
+
+  /** @internal Live handles and table size, for leak tests. */
+  get handleStats(): { live: number; capacity: number } {
+    return { live: this.#handles.live, capacity: this.#handles.capacity };
+  }
+
+  // ── internals ──
+
+  #write(op: string, a: Index, b: Index, entry: T | null, insert: boolean): void {
+    const tree = this.ptr;
+    if (this.entryMode === 'number') {
+      const word = this.#encodeNumber(entry, op);
+      const status = insert
+        ? core.treeInsert(tree, wire(a, 0), wire(b, 1), word)
+        : core.treeStore(tree, wire(a, 0), wire(b, 1), word);
+      check(status, op);
+      this.#version++;
+      return;
+    }
+    if (entry === undefined) throw new TypeError(`${op}: entry must not be undefined (null erases)`);
+    const deltas = insert ? undefined : this.#overlaps(a, b);
+    const h = entry === null ? 0 : this.#handles.acquire(entry);
+    const status = insert
+      ? core.treeInsert(tree, wire(a, 0), wire(b, 1), h)
+      : core.treeStore(tree, wire(a, 0), wire(b, 1), h);
+    if (status < 0) {
+      if (h !== 0) this.#handles.release(h);
+      check(status, op);
+    }
+    this.#version++;
+    if (deltas) {
+      for (let k = 0; k < deltas.length; k += 2) {
+        if (deltas[k + 1] > 0) this.#handles.addRef(deltas[k]);
+        else this.#handles.release(deltas[k]);
+      }
+    }
+  }
+
+  /**
+   * How a store over [a, b] changes handle counts, as (handle, +1 | -1) pairs: a range split in
+   * two gains one, a range wholly covered loses one, a trimmed range keeps its count.
+   */
+  #overlaps(a: Index, b: Index): number[] {
+    const deltas = this.#scratch;
+    deltas.length = 0;
+    const mas = this.#mas;
+    core.stateSet(mas, wire(a, 0), wire(a, 1));
+    while (core.stateOp(mas, OP_FIND, wire(b, 2)) === 1) {
+      const start = out.index();
+      const end = out.last();
+      if (compare(start, a) < 0 && compare(end, b) > 0) deltas.push(out.entry(), 1);
+      else if (compare(start, a) >= 0 && compare(end, b) <= 0) deltas.push(out.entry(), -1);
+    }
+    return deltas;
+  }
+
+  #encodeNumber(entry: unknown, op: string): number {
+    if (entry === null) return 0;
+    if (typeof entry !== 'number' || !Number.isInteger(entry) || entry < 0 || entry > MAX_NUMBER_ENTRY) {
+      throw new RangeError(`${op}: entry must be null or an integer in 0..2^53 - 2 in a numeric-entry tree, got ${String(entry)}`);
+    }
+    return entry + 1;
+  }
+
+  #decode(word: number): T | undefined {
+    if (word === 0) return undefined;
+    if (this.entryMode === 'number') return (word - 1) as T;
+    return this.#handles.get(word);
+  }
+
+  #item(): MapleEntry<T> {
+    return { index: out.index(), last: out.last(), entry: this.#decode(out.entry()) as T };
+  }
+
+  #result(found: number): MapleEntry<T> | undefined {
+    return found === 1 ? this.#item() : undefined;
+  }
+
+  /** Every handle's count equals the ranges holding it, and no other handle is live. */
+  #validateHandles(): void {
+    const counts = new Map<number, number>();
+    const mas = this.#mas;
+    core.stateSet(mas, 0, 0);
+    while (core.stateOp(mas, OP_FIND, wire(ULONG_MAX, 2)) === 1) {
+      const h = out.entry();
+      counts.set(h, (counts.get(h) ?? 0) + 1);
+    }
+    for (const [h, n] of counts) {
+      if (this.#handles.refCount(h) !== n) {
+        throw new Error(`maple tree invalid: entry handle ${h} held by ${n} ranges but counted ${this.#handles.refCount(h)}`);
+      }
+    }
+    if (counts.size !== this.#handles.live) {
+      throw new Error(`maple tree invalid: ${this.#handles.live} live entry handles but ${counts.size} in the tree`);
+    }
+  }
+}

@@ -1,0 +1,111 @@
+// The one module that owns the WebAssembly instance and its memory views.
+//
+// The core's bytes are embedded in the bundle and compiled synchronously at import, so the
+// library is usable at once. Memory views are re-created whenever memory has grown (growth
+// detaches the old ArrayBuffer).
+
+import coreBytes from 'virtual:maple-core';
+
+/** The core's exports, as assembly/index.ts declares them. */
+export interface Core {
+  memory: WebAssembly.Memory;
+  KEYS: WebAssembly.Global;
+  OUT: WebAssembly.Global;
+  poolNew(): number;
+  poolStat(pool: number, which: number): number;
+  poolTreeNodes(pool: number): number;
+  linearMemoryBytes(): number;
+  treeNew(pool: number, flags: number): number;
+  treeDestroy(tree: number): void;
+  treeDelete(tree: number): void;
+  height(tree: number): number;
+  nodeCount(tree: number): number;
+  treeStore(tree: number, first: number, last: number, entry: number): number;
+  treeInsert(tree: number, first: number, last: number, entry: number): number;
+  treeLoad(tree: number, index: number): number;
+  treeErase(tree: number, index: number): number;
+  treeDup(src: number, dst: number): number;
+  stateNew(tree: number): number;
+  stateFree(mas: number): void;
+  stateSet(mas: number, index: number, last: number): void;
+  stateOp(mas: number, op: number, limit: number): number;
+  validate(tree: number): number;
+  validateInfo(): number;
+  dump(tree: number): number;
+  dumpPtr(): number;
+}
+
+let memory!: WebAssembly.Memory;
+
+function readAsString(ptr: number): string {
+  if (!ptr) return '';
+  const u32 = new Uint32Array(memory.buffer);
+  const bytes = u32[(ptr - 4) >>> 2];
+  const u16 = new Uint16Array(memory.buffer, ptr, bytes >>> 1);
+  return String.fromCharCode(...u16);
+}
+
+function instantiate(): Core {
+  const module = new WebAssembly.Module(coreBytes as BufferSource);
+  const instance = new WebAssembly.Instance(module, {
+    env: {
+      abort(msg: number, file: number, line: number, col: number): never {
+        throw new Error(`maple-wasm core assertion: ${readAsString(msg)} (${readAsString(file)}:${line}:${col})`);
+      },
+    },
+  });
+  const core = instance.exports as unknown as Core;
+  memory = core.memory;
+  return core;
+}
+
+/** The core instance, shared by every pool and tree. */
+export const core: Core = instantiate();
+
+const KEYS = core.KEYS.value as number;
+const OUT = core.OUT.value as number;
+let view = new DataView(core.memory.buffer);
+
+/** A DataView over the whole of linear memory, current after any growth. */
+export function mem(): DataView {
+  if (view.buffer !== memory.buffer) view = new DataView(memory.buffer);
+  return view;
+}
+
+/** Write a u64 key into KEYS slot i (for keys beyond 2^53). */
+export function putKey(slot: number, key: bigint): void {
+  mem().setBigUint64(KEYS + slot * 8, key, true);
+}
+
+/** Read a u64 from linear memory: a number when it is a safe integer, else a bigint. */
+export function readU64(addr: number): number | bigint {
+  const v = mem();
+  const lo = v.getUint32(addr, true);
+  const hi = v.getUint32(addr + 4, true);
+  if (hi < 0x200000) return hi * 0x1_0000_0000 + lo;
+  return (BigInt(hi) << 32n) | BigInt(lo);
+}
+
+/** Results of the last range operation: OUT holds index, last, entry word, status. */
+export const out = {
+  index: (): number | bigint => readU64(OUT),
+  last: (): number | bigint => readU64(OUT + 8),
+  /** Entry words never exceed 2^53, so they read back as numbers. */
+  entry: (): number => readU64(OUT + 16) as number,
+  status: (): number => mem().getInt32(OUT + 24, true),
+};
+
+/** Dump text the core wrote (ASCII). */
+export function readText(ptr: number, length: number): string {
+  const bytes = new Uint8Array(memory.buffer, ptr, length);
+  let s = '';
+  const CHUNK = 8192;
+  for (let i = 0; i < length; i += CHUNK) s += String.fromCharCode(...bytes.subarray(i, i + CHUNK));
+  return s;
+}
+
+/** Read i32 words (for the validator's report). */
+export function readI32(addr: number, count: number): number[] {
+  const v = mem();
+  return Array.from({ length: count }, (_, i) => v.getInt32(addr + i * 4, true));
+}

@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+import { mapleCore } from './vitest.shared';
+
+// The main suites run against the debug build: assertions inside the core are live.
+export default defineConfig({
+  plugins: [mapleCore('debug.wasm')],
+  test: {
+    include: ['test/**/*.test.ts'],
+    exclude: ['test/release/**'],
+    testTimeout: 120_000,
+    hookTimeout: 60_000,
+  },
+});
