@@ -219,3 +219,24 @@ export function maWriteNode(node: usize, pivots: usize, slots: usize, count: i32
 @inline export function isMaxEdge(max: u64): bool {
   return max == MAPLE_MAX;
 }
+
+/**
+ * Offset of the slot holding index: the first pivot at or above it, or 15 when none is.
+ * Pivots past the end are 0 and the end's pivot is the node's max, so no end is needed; the
+ * comparison runs on all pivots at once (unsigned, by flipping the sign bits) with no branch.
+ */
+// @ts-ignore: decorator
+@inline export function maPivotSlot(node: usize, index: u64): i32 {
+  const sign = i64x2.splat(<i64>0x8000_0000_0000_0000);
+  const key = v128.xor(i64x2.splat(<i64>index), sign);
+  const p = node + PIVOTS;
+  let mask = i64x2.bitmask(i64x2.ge_s(v128.xor(v128.load(p, 0), sign), key));
+  mask |= i64x2.bitmask(i64x2.ge_s(v128.xor(v128.load(p, 16), sign), key)) << 2;
+  mask |= i64x2.bitmask(i64x2.ge_s(v128.xor(v128.load(p, 32), sign), key)) << 4;
+  mask |= i64x2.bitmask(i64x2.ge_s(v128.xor(v128.load(p, 48), sign), key)) << 6;
+  mask |= i64x2.bitmask(i64x2.ge_s(v128.xor(v128.load(p, 64), sign), key)) << 8;
+  mask |= i64x2.bitmask(i64x2.ge_s(v128.xor(v128.load(p, 80), sign), key)) << 10;
+  mask |= i64x2.bitmask(i64x2.ge_s(v128.xor(v128.load(p, 96), sign), key)) << 12;
+  mask |= <i32>(pivotAt(node, RANGE64_PIVOTS - 1) >= index) << 14;
+  return ctz(mask | (1 << RANGE64_PIVOTS));
+}

@@ -12,7 +12,7 @@
 import { objAlloc, objFree, OBJ_SMALL, poolTrees, setPoolTrees } from './pool';
 import { MAPLE_MAX } from './config';
 import {
-  mteToNode, mteIsLeaf, maDataEnd, pivotAt, slotAt, slotMin, slotMax,
+  mteToNode, mteIsLeaf, maDataEnd, pivotAt, slotAt, slotMin, slotMax, maPivotSlot,
 } from './node';
 
 // @ts-ignore: decorator
@@ -153,7 +153,7 @@ export function mtWalk(tree: usize, index: u64, path: usize): i32 {
   while (true) {
     const node = mteToNode(enode);
     const end = maDataEnd(node, max);
-    const off = maOffsetOf(node, end, index);
+    const off = maPivotSlot(node, index);
     const lv = lvl(path, d);
     store<u64>(lv, enode, 0);
     store<u64>(lv, min, 8);

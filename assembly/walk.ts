@@ -8,7 +8,7 @@
 
 import { MAPLE_MAX } from './config';
 import {
-  mteToNode, mteIsLeaf, pivotAt, slotAt, slotMin, slotMax, RANGE64_PIVOTS,
+  mteToNode, mteIsLeaf, slotAt, slotMin, slotMax, maPivotSlot,
 } from './node';
 import {
   treeRoot, treeHeight, mtWalk, lvl, lvNode, lvMin, lvMax, lvOffset, lvEnd, setLvOffset,
@@ -72,19 +72,14 @@ function takeLeafSlot(mas: usize): void {
            slotAt(node, off));
 }
 
-/**
- * Entry at index (mtree_load). Pivots past a node's end are 0 and the end's pivot is the node's
- * max, so the first pivot at or above index is the slot, with no need to know the node's end.
- */
+/** Entry at index (mtree_load): one branch-free pivot search per level. */
 export function mtLoad(tree: usize, index: u64): u64 {
   const height = treeHeight(tree);
   if (height == 0) return index == 0 ? treeRoot(tree) : 0;
   let enode = treeRoot(tree);
   while (true) {
     const node = mteToNode(enode);
-    let off = 0;
-    while (off < RANGE64_PIVOTS && pivotAt(node, off) < index) off++;
-    const slot = slotAt(node, off);
+    const slot = slotAt(node, maPivotSlot(node, index));
     if (mteIsLeaf(enode)) return slot;
     enode = slot;
   }
