@@ -4,20 +4,21 @@
 // the pool as it was.
 
 import { ENOMEM, MAPLE_MAX } from './config';
+import { OP_DUP } from './write';
 import {
   NODE_SIZE, mteToNode, mteNodeType, mtMkNode, maIsLeaf, slotAt, setSlot, maDataEnd, slotMax,
   setParent, setRootParent,
 } from './node';
 import { treeRoot, setTreeRoot, treeHeight, setTreeHeight, treeNodes, treePool, addTreeNodes } from './tree';
-import { nodeAlloc, nodeFree } from './pool';
+import { nodeAlloc, nodeFree, setAllocContext } from './pool';
 
 let copied: i32 = 0;
 let failed: bool = false;
 
-function copyNode(enode: u64, max: u64, pool: usize): u64 {
+function copyNode(enode: u64, max: u64, pool: usize, gfp: u32): u64 {
   const src = mteToNode(enode);
   const type = mteNodeType(enode);
-  const dst = nodeAlloc(pool);
+  const dst = nodeAlloc(pool, gfp);
   if (dst == 0) {
     failed = true;
     return 0;
@@ -31,7 +32,7 @@ function copyNode(enode: u64, max: u64, pool: usize): u64 {
         setSlot(dst, s, 0); // children not copied yet: nothing to free below here
         continue;
       }
-      const child = copyNode(slotAt(src, s), slotMax(src, s, end, max), pool);
+      const child = copyNode(slotAt(src, s), slotMax(src, s, end, max), pool, gfp);
       setSlot(dst, s, child);
       if (child != 0) setParent(mteToNode(child), dst, s, type);
     }
@@ -54,7 +55,7 @@ function freeCopy(enode: u64, max: u64, pool: usize): void {
 }
 
 /** Copy src into the empty tree dst. Returns 0 or -ENOMEM (dst left empty). */
-export function mtDup(src: usize, dst: usize): i32 {
+export function mtDup(src: usize, dst: usize, gfp: u32): i32 {
   const height = treeHeight(src);
   if (height == 0) {
     setTreeRoot(dst, treeRoot(src));
@@ -63,7 +64,8 @@ export function mtDup(src: usize, dst: usize): i32 {
   copied = 0;
   failed = false;
   const pool = treePool(dst);
-  const root = copyNode(treeRoot(src), MAPLE_MAX, pool);
+  setAllocContext(OP_DUP, 0);
+  const root = copyNode(treeRoot(src), MAPLE_MAX, pool, gfp);
   if (failed) {
     if (root != 0) freeCopy(root, MAPLE_MAX, pool);
     return -ENOMEM;

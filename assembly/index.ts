@@ -2,21 +2,26 @@
 // passed as NaN is read from KEYS instead, which is how bigint keys up to 2^64 - 1 arrive.
 // Results wider than a return value are written to OUT for src/wasm.ts to read.
 
-import { MAPLE_MAX } from './config';
+import { EINVAL } from './config';
 import {
-  poolCreate, poolPages, poolNodesInUse, poolNodesFree, poolAllocations, poolFrees, poolTrees,
-  memoryBytes,
+  poolCreate, poolPages, poolReserved, poolNodesInUse, poolNodesFree, poolAllocations, poolFrees, poolTrees,
+  memoryBytes, objAlloc, objFree, OBJ_LARGE, faultSet, faultBudget, faultStat, setAllocContext,
 } from './pool';
-import { treeCreate, treeRelease, treeHeight, treeNodes, treeNext } from './tree';
-import { mtStoreRange, mtInsertRange, mtErase } from './write';
+import { treeCreate, treeRelease, treeHeight, treeNodes, treeNext, treePool } from './tree';
+import {
+  mtStoreRange, mtInsertRange, mtErase, masErase, wrStoreGfp, wrPrepare, wrRequest, wrCommit,
+  OP_STORE, OP_PREALLOCATE, OP_STORE_PREALLOC, OP_EXPECTED_ENTRIES, OP_NOMEM,
+} from './write';
 import { freeTree } from './rebuild';
 import {
   mtLoad, masSetRange, masWalk, masFind, masFindRev, masNext, masPrev, masNextRange,
-  masPrevRange, masIndex, masLast, masEntry, masStatus,
+  masPrevRange, masPause, masIndex, masLast, masEntry, masStatus, masTree, masRequest,
+  setMasStatus, setMasBulk, MA_START, MA_ERROR,
 } from './walk';
+import { reserved, reserveFill, reserveDrain, fitStat, fitReset } from './prealloc';
 import { validateTree, VAL_INFO, dumpTree, dumpText } from './validate';
 import { mtDup } from './dup';
-import { objAlloc, objFree, OBJ_LARGE } from './pool';
+import { RANGE64_SLOTS } from './node';
 
 /** Key inputs (u64 x 3) for bigint keys. */
 export const KEYS: usize = memory.data(24, 8);
@@ -30,8 +35,6 @@ export const OUT: usize = memory.data(32, 8);
 // @ts-ignore: decorator
 @inline function word(x: f64): u64 { return <u64>x; }
 
-export function maxKeyIsMax(): bool { return MAPLE_MAX == 0xFFFF_FFFF_FFFF_FFFF; }
-
 // ── pools ──
 export function poolNew(): usize { return poolCreate(); }
 /** One pool counter: 0 pages, 1 nodes in use, 2 nodes free, 3 allocations, 4 frees. */
@@ -42,6 +45,7 @@ export function poolStat(pool: usize, which: i32): f64 {
     case 2: return <f64>poolNodesFree(pool);
     case 3: return <f64>poolAllocations(pool);
     case 4: return <f64>poolFrees(pool);
+    case 5: return <f64>poolReserved(pool);
   }
   return -1;
 }
@@ -52,6 +56,13 @@ export function poolTreeNodes(pool: usize): f64 {
   return sum;
 }
 export function linearMemoryBytes(): f64 { return <f64>memoryBytes(); }
+export function poolFaults(pool: usize, mode: u32, count: u32, rate: u32, seed: u32): void {
+  faultSet(pool, mode, count, rate, seed);
+}
+export function poolBudget(pool: usize, budget: i32): void { faultBudget(pool, budget); }
+export function poolFaultStat(pool: usize, which: i32): f64 { return faultStat(pool, which); }
+export function preallocFit(type: i32, which: i32): f64 { return fitStat(type, which); }
+export function preallocFitReset(): void { fitReset(); }
 
 // ── trees ──
 export function treeNew(pool: usize, flags: u32): usize { return treeCreate(pool, flags); }
@@ -63,30 +74,39 @@ export function treeDelete(tree: usize): void {
 export function height(tree: usize): i32 { return treeHeight(tree); }
 export function nodeCount(tree: usize): u32 { return treeNodes(tree); }
 
-export function treeStore(tree: usize, first: f64, last: f64, entry: f64): i32 {
-  return mtStoreRange(tree, key(first, 0), key(last, 1), word(entry));
+export function treeStore(tree: usize, first: f64, last: f64, entry: f64, gfp: u32): i32 {
+  return mtStoreRange(tree, key(first, 0), key(last, 1), word(entry), gfp);
 }
-export function treeInsert(tree: usize, first: f64, last: f64, entry: f64): i32 {
-  return mtInsertRange(tree, key(first, 0), key(last, 1), word(entry));
+export function treeInsert(tree: usize, first: f64, last: f64, entry: f64, gfp: u32): i32 {
+  return mtInsertRange(tree, key(first, 0), key(last, 1), word(entry), gfp);
 }
 export function treeLoad(tree: usize, index: f64): f64 {
   return <f64>mtLoad(tree, key(index, 0));
 }
-export function treeErase(tree: usize, index: f64): i32 {
-  return mtErase(tree, key(index, 0), OUT + 16);
+export function treeErase(tree: usize, index: f64, gfp: u32): i32 {
+  return mtErase(tree, key(index, 0), OUT + 16, gfp);
 }
-export function treeDup(src: usize, dst: usize): i32 { return mtDup(src, dst); }
+export function treeDup(src: usize, dst: usize, gfp: u32): i32 { return mtDup(src, dst, gfp); }
 
 // ── ma_state ──
 export function stateNew(tree: usize): usize {
   const mas = objAlloc(OBJ_LARGE);
-  if (mas != 0) store<usize>(mas, tree);
+  if (mas != 0) {
+    store<usize>(mas, tree);
+    store<usize>(mas, treePool(tree), 56);
+  }
   return mas;
 }
-export function stateFree(mas: usize): void { objFree(mas, OBJ_LARGE); }
+/** Free a state, giving its reserve back to the pool it came from first. */
+export function stateFree(mas: usize): void {
+  reserveDrain(mas, load<usize>(mas, 56));
+  objFree(mas, OBJ_LARGE);
+}
 export function stateSet(mas: usize, index: f64, last: f64): void {
   masSetRange(mas, key(index, 0), key(last, 1));
 }
+export function statePause(mas: usize): void { masPause(mas); }
+export function stateSetStatus(mas: usize, status: i32): void { setMasStatus(mas, status); }
 
 /** Copy the state's range and entry to OUT; pass the result through. */
 function out(mas: usize, r: i32): i32 {
@@ -97,7 +117,10 @@ function out(mas: usize, r: i32): i32 {
   return r;
 }
 
-/** State operations by number, bound in one place: 0 walk, 1 find, 2 findRev, 3 next, 4 prev, 5 nextRange, 6 prevRange. */
+/**
+ * State walks by number, bound in one place: 0 walk, 1 find, 2 findRev, 3 next, 4 prev,
+ * 5 nextRange, 6 prevRange, 7 read (just copy the state to OUT).
+ */
 export function stateOp(mas: usize, op: i32, limit: f64): i32 {
   const lim = key(limit, 2);
   switch (op) {
@@ -108,8 +131,89 @@ export function stateOp(mas: usize, op: i32, limit: f64): i32 {
     case 4: return out(mas, masPrev(mas, lim));
     case 5: return out(mas, masNextRange(mas, lim));
     case 6: return out(mas, masPrevRange(mas, lim));
+    case 7: return out(mas, 1);
   }
   return -1;
+}
+
+/** mas_store_gfp over the state's range. 0 or -ENOMEM (state in error, request recorded). */
+export function stateStore(mas: usize, entry: f64, gfp: u32): i32 {
+  const r = wrStoreGfp(masTree(mas), masIndex(mas), masLast(mas), word(entry), mas, gfp, OP_STORE);
+  if (r == 0) setMasStatus(mas, MA_START);
+  return r;
+}
+
+/** mas_preallocate: reserve this write's worst case. 0 or -ENOMEM (nothing kept). */
+export function statePreallocate(mas: usize, entry: f64, gfp: u32): i32 {
+  const tree = masTree(mas);
+  const type = wrPrepare(tree, masIndex(mas), masLast(mas), word(entry));
+  const request = wrRequest(type);
+  setAllocContext(OP_PREALLOCATE, type);
+  if (reserveFill(mas, treePool(tree), request, gfp) < 0) {
+    reserveDrain(mas, treePool(tree));
+    return out(mas, -12);
+  }
+  store<i32>(OUT, request, 28);
+  return 0;
+}
+
+/**
+ * mas_store_prealloc: write from the reserve, which must cover this write (-EINVAL, nothing
+ * changed, if it does not), then give the rest back.
+ */
+export function stateStorePrealloc(mas: usize, entry: f64): i32 {
+  const tree = masTree(mas);
+  const type = wrPrepare(tree, masIndex(mas), masLast(mas), word(entry));
+  const request = wrRequest(type);
+  if (request > reserved(mas)) {
+    store<i32>(OUT, request, 28);
+    return -EINVAL;
+  }
+  setAllocContext(OP_STORE_PREALLOC, type);
+  const r = wrCommit(tree, type, mas, request);
+  reserveDrain(mas, treePool(tree));
+  setMasStatus(mas, MA_START);
+  return r;
+}
+
+export function stateErase(mas: usize, gfp: u32): i32 { return masErase(mas, OUT + 16, gfp); }
+export function stateDestroy(mas: usize): void {
+  reserveDrain(mas, treePool(masTree(mas)));
+  setMasBulk(mas, false);
+}
+export function stateAllocated(mas: usize): i32 { return reserved(mas); }
+export function stateRequest(mas: usize): i32 { return masRequest(mas); }
+
+/**
+ * mas_expected_entries: one reservation for bulk-loading n entries in order (a gap before each
+ * and a NULL after the last): leaves kept two slots short, their parents, and room for a split.
+ * While it lasts, nodes the bulk load frees go back to the reserve.
+ */
+export function stateExpectedEntries(mas: usize, n: f64, gfp: u32): i32 {
+  const slots = n * 2 + 1;
+  let nodes = Math.ceil(slots / <f64>(RANGE64_SLOTS - 2));
+  nodes += Math.ceil(nodes / <f64>(RANGE64_SLOTS - 2));
+  const tree = masTree(mas);
+  setAllocContext(OP_EXPECTED_ENTRIES, 0);
+  if (nodes + 3 > 1e7 || reserveFill(mas, treePool(tree), <i32>nodes + 3, gfp) < 0) {
+    reserveDrain(mas, treePool(tree));
+    return -12;
+  }
+  setMasBulk(mas, true);
+  return 0;
+}
+
+/** mas_nomem: after ENOMEM, reserve what the failed write needed with gfp. 1 when it did. */
+export function stateNomem(mas: usize, gfp: u32): i32 {
+  if (masStatus(mas) != MA_ERROR) return 0;
+  const tree = masTree(mas);
+  setAllocContext(OP_NOMEM, 0);
+  if (reserveFill(mas, treePool(tree), masRequest(mas), gfp) < 0) {
+    reserveDrain(mas, treePool(tree));
+    return 0;
+  }
+  setMasStatus(mas, MA_START);
+  return 1;
 }
 
 // ── validation ──

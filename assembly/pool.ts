@@ -15,6 +15,10 @@
 // Pool header (a 128-byte object, see objAlloc):
 //   0 freeList u32 · 4 pagesInUse u32 · 8 nodesInUse u32 · 12 nodesFree u32
 //   16 allocations u64 · 24 frees u64 · 32 trees u32 (first tree header, linked through them)
+//   fault injection: 40 armed u32 (bit 0 a failure mode, bit 1 a non-kernel budget)
+//   44 mode u32 · 48 countdown u32 · 52 rate u32 (of 2^32) · 56 prng u32 · 60 budget u32
+//   64 asked u64 · 72 failed u64 · 80 last failure: op u32, 84 write type u32, 88 gfp u32,
+//   96 which allocation (the asked count at the time) u64 · 104 nodes held in ma_state reserves u32
 
 import { setNodeDead, mteIsDead } from './node';
 import { DEBUG } from './config';
@@ -116,6 +120,61 @@ export function objFree(obj: usize, size: usize): void {
 @inline const P_FREES: usize = 24;
 // @ts-ignore: decorator
 @inline const P_TREES: usize = 32;
+// @ts-ignore: decorator
+@inline const P_ARMED: usize = 40;
+// @ts-ignore: decorator
+@inline const P_MODE: usize = 44;
+// @ts-ignore: decorator
+@inline const P_COUNT: usize = 48;
+// @ts-ignore: decorator
+@inline const P_RATE: usize = 52;
+// @ts-ignore: decorator
+@inline const P_PRNG: usize = 56;
+// @ts-ignore: decorator
+@inline const P_BUDGET: usize = 60;
+// @ts-ignore: decorator
+@inline const P_ASKED: usize = 64;
+// @ts-ignore: decorator
+@inline const P_FAILED: usize = 72;
+// @ts-ignore: decorator
+@inline const P_LAST_OP: usize = 80;
+// @ts-ignore: decorator
+@inline const P_LAST_TYPE: usize = 84;
+// @ts-ignore: decorator
+@inline const P_LAST_GFP: usize = 88;
+// @ts-ignore: decorator
+@inline const P_LAST_SEQ: usize = 96;
+// @ts-ignore: decorator
+@inline const P_RESERVED: usize = 104;
+
+/** Allocation modes, as the kernel's gfp flags: GFP_KERNEL may reclaim, GFP_NOWAIT may not. */
+// @ts-ignore: decorator
+@inline export const GFP_KERNEL: u32 = 0;
+// @ts-ignore: decorator
+@inline export const GFP_NOWAIT: u32 = 1;
+
+/** Fault modes. */
+// @ts-ignore: decorator
+@inline export const FAULT_OFF: u32 = 0;
+// @ts-ignore: decorator
+@inline export const FAULT_NTH: u32 = 1;
+// @ts-ignore: decorator
+@inline export const FAULT_AFTER: u32 = 2;
+// @ts-ignore: decorator
+@inline export const FAULT_RATE: u32 = 3;
+
+// @ts-ignore: decorator
+@inline const ARMED_MODE: u32 = 1;
+// @ts-ignore: decorator
+@inline const ARMED_BUDGET: u32 = 2;
+
+/** What is allocating, for the failure log: set by the operation (op) and the write (type). */
+export let allocOp: u32 = 0;
+export let allocType: u32 = 0;
+export function setAllocContext(op: u32, type: u32): void {
+  allocOp = op;
+  allocType = type;
+}
 
 export function poolCreate(): usize {
   return objAlloc(OBJ_SMALL);
@@ -131,6 +190,12 @@ export function poolCreate(): usize {
 @inline export function poolAllocations(pool: usize): u64 { return load<u64>(pool, P_ALLOCS); }
 // @ts-ignore: decorator
 @inline export function poolFrees(pool: usize): u64 { return load<u64>(pool, P_FREES); }
+// @ts-ignore: decorator
+@inline export function poolReserved(pool: usize): u32 { return load<u32>(pool, P_RESERVED); }
+// @ts-ignore: decorator
+@inline export function addPoolReserved(pool: usize, delta: i32): void {
+  store<u32>(pool, <u32>(<i32>load<u32>(pool, P_RESERVED) + delta), P_RESERVED);
+}
 // @ts-ignore: decorator
 @inline export function poolTrees(pool: usize): usize { return load<usize>(pool, P_TREES); }
 // @ts-ignore: decorator
@@ -153,12 +218,89 @@ function poolGrow(pool: usize): bool {
   return true;
 }
 
+// ── fault injection ──────────────────────────────────────────────────────────
+
+/** Arm a failure mode: FAULT_NTH (count = n), FAULT_AFTER (count = n), FAULT_RATE. */
+export function faultSet(pool: usize, mode: u32, count: u32, rate: u32, seed: u32): void {
+  store<u32>(pool, mode, P_MODE);
+  store<u32>(pool, count, P_COUNT);
+  store<u32>(pool, rate, P_RATE);
+  store<u32>(pool, seed, P_PRNG);
+  const armed = load<u32>(pool, P_ARMED) & ~ARMED_MODE;
+  store<u32>(pool, mode == FAULT_OFF ? armed : armed | ARMED_MODE, P_ARMED);
+}
+
+/** Let only `budget` more GFP_NOWAIT allocations succeed (mt_set_non_kernel); -1 lifts it. */
+export function faultBudget(pool: usize, budget: i32): void {
+  const armed = load<u32>(pool, P_ARMED) & ~ARMED_BUDGET;
+  store<u32>(pool, <u32>max(budget, 0), P_BUDGET);
+  store<u32>(pool, budget < 0 ? armed : armed | ARMED_BUDGET, P_ARMED);
+}
+
+/** One fault counter: 0 asked, 1 failed, 2 last op, 3 last write type, 4 last gfp, 5 which. */
+export function faultStat(pool: usize, which: i32): f64 {
+  switch (which) {
+    case 0: return <f64>load<u64>(pool, P_ASKED);
+    case 1: return <f64>load<u64>(pool, P_FAILED);
+    case 2: return <f64>load<u32>(pool, P_LAST_OP);
+    case 3: return <f64>load<u32>(pool, P_LAST_TYPE);
+    case 4: return <f64>load<u32>(pool, P_LAST_GFP);
+    case 5: return <f64>load<u64>(pool, P_LAST_SEQ);
+    case 6: return <f64>load<u32>(pool, P_BUDGET);
+    case 7: return <f64>load<u32>(pool, P_COUNT);
+  }
+  return -1;
+}
+
+/** Whether the armed faults fail this allocation (advancing their counters). */
+function faultFires(pool: usize, gfp: u32): bool {
+  const armed = load<u32>(pool, P_ARMED);
+  if (armed & ARMED_MODE) {
+    const mode = load<u32>(pool, P_MODE);
+    const count = load<u32>(pool, P_COUNT);
+    if (mode == FAULT_NTH) {
+      store<u32>(pool, count - 1, P_COUNT);
+      if (count == 1) {
+        faultSet(pool, FAULT_OFF, 0, 0, 0);
+        return true;
+      }
+    } else if (mode == FAULT_AFTER) {
+      if (count == 0) return true;
+      store<u32>(pool, count - 1, P_COUNT);
+    } else {
+      // mulberry32, so a seed replays the same failures
+      let t = load<u32>(pool, P_PRNG) + 0x6D2B79F5;
+      store<u32>(pool, t, P_PRNG);
+      t = (t ^ (t >> 15)) * (t | 1);
+      t ^= t + (t ^ (t >> 7)) * (t | 61);
+      t ^= t >> 14;
+      if (t < load<u32>(pool, P_RATE)) return true;
+    }
+  }
+  if ((armed & ARMED_BUDGET) && gfp == GFP_NOWAIT) {
+    const budget = load<u32>(pool, P_BUDGET);
+    if (budget == 0) return true;
+    store<u32>(pool, budget - 1, P_BUDGET);
+  }
+  return false;
+}
+
 /**
- * The one place a node is allocated: a 256-byte node, or 0 when no memory is left. Its contents
- * are stale: every caller writes all of it (maWriteNode or a copy) before linking it in.
- * Callers treat 0 as ENOMEM and must not have modified the tree yet.
+ * The one place a node is allocated: a 256-byte node, or 0 when no memory is left or an armed
+ * fault fails it. Its contents are stale: every caller writes all of it (maWriteNode or a copy)
+ * before linking it in. Callers treat 0 as ENOMEM and must not have modified the tree yet.
  */
-export function nodeAlloc(pool: usize): usize {
+export function nodeAlloc(pool: usize, gfp: u32): usize {
+  const asked = load<u64>(pool, P_ASKED) + 1;
+  store<u64>(pool, asked, P_ASKED);
+  if (load<u32>(pool, P_ARMED) != 0 && faultFires(pool, gfp)) {
+    store<u64>(pool, load<u64>(pool, P_FAILED) + 1, P_FAILED);
+    store<u32>(pool, allocOp, P_LAST_OP);
+    store<u32>(pool, allocType, P_LAST_TYPE);
+    store<u32>(pool, gfp, P_LAST_GFP);
+    store<u64>(pool, asked, P_LAST_SEQ);
+    return 0;
+  }
   let node = load<usize>(pool, P_FREE);
   if (node == 0) {
     if (!poolGrow(pool)) return 0;
@@ -169,6 +311,7 @@ export function nodeAlloc(pool: usize): usize {
   store<u32>(pool, poolNodesFree(pool) - 1, P_NODES_FREE);
   store<u32>(pool, poolNodesInUse(pool) + 1, P_IN_USE);
   store<u64>(pool, poolAllocations(pool) + 1, P_ALLOCS);
+  store<u64>(node, 0); // live, not yet linked
   return node;
 }
 

@@ -27,7 +27,9 @@ import {
   treeRoot, setTreeRoot, treeHeight, setTreeHeight, treePool, addTreeNodes,
   lvl, lvEnode, lvNode, lvMin, lvMax, lvOffset, lvEnd, setLvOffset, pathDescend, LEVEL_SIZE,
 } from './tree';
-import { nodeAlloc, nodeFree } from './pool';
+import { nodeAlloc, nodeFree, GFP_NOWAIT } from './pool';
+import { reservePop, reservePush } from './prealloc';
+import { masBulk } from './walk';
 
 /** The two walk paths of a write: to its first and to its last node at every level. */
 export const LPATH: usize = memory.data(<i32>(MAPLE_HEIGHT_MAX * <i32>LEVEL_SIZE), 16);
@@ -50,14 +52,49 @@ let allocs: i32 = 0;
 const NEW_ENODE: usize = memory.data(4 * 8, 16);
 const NEW_MAX: usize = memory.data(4 * 8, 16);
 
-/** The tree being written and its pool. */
+/** The tree being written, its pool, and the ma_state whose reserve supplies the nodes. */
 export let wrTree: usize = 0;
 let wrPool: usize = 0;
+let wrMas: usize = 0;
+let taken: i32 = 0;
 
 export function wrBegin(tree: usize): void {
   wrTree = tree;
   wrPool = treePool(tree);
+  wrMas = 0;
   allocs = 0;
+}
+
+/** Take this write's nodes from the reserve of mas. */
+export function useReserve(mas: usize): void {
+  wrMas = mas;
+  taken = 0;
+}
+
+/** Nodes this write took from its reserve. */
+export function nodesTaken(): i32 {
+  return taken;
+}
+
+/**
+ * A node from the write's reserve. The reserve was filled for this write's worst case, so
+ * running dry is a bug; the release build then falls back to an allocation that may fail.
+ */
+export function takeReserved(): usize {
+  let node = reservePop(wrMas);
+  if (node == 0) {
+    if (DEBUG) assert(false, 'write needed more nodes than were reserved for it');
+    node = nodeAlloc(wrPool, GFP_NOWAIT);
+    if (node == 0) return 0;
+  }
+  taken++;
+  return node;
+}
+
+/** A node the write no longer needs: back to a bulk-loading state's reserve, else the pool. */
+function releaseNode(node: usize): void {
+  if (wrMas != 0 && masBulk(wrMas)) reservePush(wrMas, node);
+  else nodeFree(wrPool, node);
 }
 
 // ── the big node ─────────────────────────────────────────────────────────────
@@ -206,7 +243,7 @@ function pieceSize(start: i32, left: i32, pieces: i32, bias: i32, leaf: bool): i
 
 /** Record a node made by this write; 0 means the pool is exhausted. */
 function newNode(): usize {
-  const node = nodeAlloc(wrPool);
+  const node = takeReserved();
   if (node != 0) {
     if (DEBUG) assert(allocs < ALLOC_MAX, 'write allocated more nodes than its worst case');
     store<u32>(ALLOCS + (<usize>allocs << 3), <u32>node);
@@ -217,7 +254,8 @@ function newNode(): usize {
 
 /** Give back every node this write made (the write failed; the tree was never touched). */
 function rollback(): i32 {
-  for (let a = 0; a < allocs; a++) nodeFree(wrPool, <usize>load<u32>(ALLOCS + (<usize>a << 3)));
+  for (let a = 0; a < allocs; a++) reservePush(wrMas, <usize>load<u32>(ALLOCS + (<usize>a << 3)));
+  taken -= allocs;
   allocs = 0;
   return -ENOMEM;
 }
@@ -372,7 +410,7 @@ function freeDead(enode: u64, max: u64): void {
       if (mteParent(mteToNode(child)) == node) freeDead(child, slotMax(node, s, end, max));
     }
   }
-  nodeFree(wrPool, node);
+  releaseNode(node);
   addTreeNodes(wrTree, -1);
 }
 

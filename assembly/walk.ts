@@ -2,7 +2,10 @@
 //
 // ma_state (a 1 KiB object):
 //   0 tree u32 · 4 status i32 · 8 index u64 · 16 last u64 · 24 depth i32 (of the leaf)
-//   32 entry u64 (of the range index..last) · 64 path (MAPLE_HEIGHT_MAX levels, see tree.ts)
+//   32 entry u64 (of the range index..last) · 40 reserve u32 (first reserved node)
+//   44 reserved i32 (nodes in the reserve) · 48 bulk i32 (expected-entries mode)
+//   52 request i32 (nodes the last failed write needed, for mas_nomem) · 56 pool u32
+//   64 path (MAPLE_HEIGHT_MAX levels, see tree.ts)
 // While active, the path's leaf level holds the slot index..last came from, so next and prev
 // step across slots and nodes without going back to the root.
 
@@ -49,6 +52,17 @@ import {
 @inline function masDepth(mas: usize): i32 { return load<i32>(mas, 24); }
 // @ts-ignore: decorator
 @inline export function masPath(mas: usize): usize { return mas + 64; }
+// @ts-ignore: decorator
+@inline export function masBulk(mas: usize): bool { return load<i32>(mas, 48) != 0; }
+// @ts-ignore: decorator
+@inline export function setMasBulk(mas: usize, on: bool): void { store<i32>(mas, <i32>on, 48); }
+// @ts-ignore: decorator
+@inline export function masRequest(mas: usize): i32 { return load<i32>(mas, 52); }
+/** Record the node count a failed write needed and mark the state as in error. */
+export function setMasRequest(mas: usize, n: i32): void {
+  store<i32>(mas, n, 52);
+  setMasStatus(mas, MA_ERROR);
+}
 
 /** Point the state at [index, last] and make the next operation walk from the root (mas_set_range). */
 export function masSetRange(mas: usize, index: u64, last: u64): void {
@@ -162,10 +176,18 @@ function stepRange(mas: usize, dir: i32): bool {
   return stepSlot(mas, dir);
 }
 
-/** Make the state active at its index if it is not (start, pause: walk again from the root). */
+/**
+ * Make the state active at its index if it is not: start, pause and none walk again from the
+ * root; after an overflow or underflow the state is still on its last range.
+ */
 function ensureWalked(mas: usize): void {
   const s = masStatus(mas);
   if (s != MA_ACTIVE && s != MA_ROOT) masWalk(mas);
+}
+
+/** mas_pause: drop the path (the tree may change); the next walk restarts from the root. */
+export function masPause(mas: usize): void {
+  setMasStatus(mas, MA_PAUSE);
 }
 
 /**
@@ -174,12 +196,21 @@ function ensureWalked(mas: usize): void {
  * A state that already returned an entry moves past it first.
  */
 export function masFind(mas: usize, max: u64): i32 {
-  const s = masStatus(mas);
+  let s = masStatus(mas);
+  if (s == MA_ERROR) return 0;
+  if (s == MA_PAUSE) {
+    // A paused walk resumes after the range it stopped on (mas_pause, then mas_find).
+    if (masLast(mas) >= max) return overflow(mas);
+    const next = masLast(mas) + 1;
+    masSetRange(mas, next, next);
+    s = MA_START;
+  }
   let moved: bool;
   if (s == MA_ACTIVE || s == MA_ROOT) {
-    if (masLast(mas) == MAPLE_MAX) return overflow(mas);
+    if (masLast(mas) >= max) return overflow(mas);
     moved = stepRange(mas, 1);
   } else {
+    if (masIndex(mas) > max) return overflow(mas);
     masWalk(mas);
     moved = masStatus(mas) != MA_NONE;
   }
@@ -193,12 +224,20 @@ export function masFind(mas: usize, max: u64): i32 {
 
 /** Last entry whose range starts at or before index and ends at or after min (mas_find_rev). */
 export function masFindRev(mas: usize, min: u64): i32 {
-  const s = masStatus(mas);
+  let s = masStatus(mas);
+  if (s == MA_ERROR) return 0;
+  if (s == MA_PAUSE) {
+    if (masIndex(mas) <= min) return underflow(mas);
+    const prev = masIndex(mas) - 1;
+    masSetRange(mas, prev, prev);
+    s = MA_START;
+  }
   let moved: bool;
   if (s == MA_ACTIVE || s == MA_ROOT) {
-    if (masIndex(mas) == 0) return underflow(mas);
+    if (masIndex(mas) <= min) return underflow(mas);
     moved = stepRange(mas, -1);
   } else {
+    if (masIndex(mas) < min) return underflow(mas);
     masWalk(mas);
     moved = masStatus(mas) != MA_NONE;
   }
@@ -212,6 +251,8 @@ export function masFindRev(mas: usize, min: u64): i32 {
 
 /** Next entry after the range the state is on, starting at or before max (mas_next). */
 export function masNext(mas: usize, max: u64): i32 {
+  if (masStatus(mas) == MA_ERROR) return 0;
+  if (masLast(mas) >= max) return overflow(mas);
   ensureWalked(mas);
   if (masStatus(mas) == MA_NONE) return overflow(mas);
   while (stepRange(mas, 1)) {
@@ -223,6 +264,8 @@ export function masNext(mas: usize, max: u64): i32 {
 
 /** Previous entry before the range the state is on, ending at or after min (mas_prev). */
 export function masPrev(mas: usize, min: u64): i32 {
+  if (masStatus(mas) == MA_ERROR) return 0;
+  if (masIndex(mas) <= min) return underflow(mas);
   ensureWalked(mas);
   if (masStatus(mas) == MA_NONE) return underflow(mas);
   while (stepRange(mas, -1)) {
@@ -234,6 +277,8 @@ export function masPrev(mas: usize, min: u64): i32 {
 
 /** Next range, NULL or not, starting at or before max (mas_next_range). */
 export function masNextRange(mas: usize, max: u64): i32 {
+  if (masStatus(mas) == MA_ERROR) return 0;
+  if (masLast(mas) >= max) return overflow(mas);
   ensureWalked(mas);
   if (masStatus(mas) == MA_NONE || !stepRange(mas, 1) || masIndex(mas) > max) return overflow(mas);
   return 1;
@@ -241,6 +286,8 @@ export function masNextRange(mas: usize, max: u64): i32 {
 
 /** Previous range, NULL or not, ending at or after min (mas_prev_range). */
 export function masPrevRange(mas: usize, min: u64): i32 {
+  if (masStatus(mas) == MA_ERROR) return 0;
+  if (masIndex(mas) <= min) return underflow(mas);
   ensureWalked(mas);
   if (masStatus(mas) == MA_NONE || !stepRange(mas, -1) || masLast(mas) < min) return underflow(mas);
   return 1;

@@ -1,9 +1,10 @@
-// Range stores: choose the write type, then run it.
+// Range stores: decide the write type, reserve its nodes, then write.
 //
-// mtStoreRange walks to the leaf holding `first` and decides, as the kernel's mas_wr_store_type
-// does, which write this is:
+// wrPrepare walks to the leaf holding `first` and decides, as the kernel's mas_wr_store_type
+// does, which write this is, without changing anything:
 //
-//   store root     the tree has no node yet (empty, or a lone entry at index 0)
+//   store root     no node yet: a lone entry at index 0 lives in the root pointer
+//   new root       no node yet, and the write needs a leaf
 //   exact fit      the range is exactly one slot: overwrite the slot
 //   append         the range falls in the leaf's last slot and the leaf has room: extend it
 //   slot store     the range moves the boundary between two slots: no slot count change
@@ -12,11 +13,11 @@
 //   rebalance      the leaf underflows        } by rebuild() in rebuild.ts
 //   spanning store the range leaves the leaf  }
 //
-// The first five never allocate and modify one node; the last three allocate every node they
-// need before they touch the tree, so a failed allocation leaves the tree exactly as it was.
+// nodeRequest (prealloc.ts) turns the type into a worst-case node count; the caller fills the
+// ma_state's reserve with that many nodes; wrCommit then writes, taking nodes from the reserve
+// only. All failure points come before the first change, so ENOMEM leaves the tree as it was.
 
-import { MAPLE_MAX, ENOMEM, EEXIST } from './config';
-import { masSetRange, masWalk, masIndex, masLast } from './walk';
+import { MAPLE_MAX, EEXIST, ENOMEM } from './config';
 import {
   MAPLE_LEAF_64, RANGE64_SLOTS, RANGE64_PIVOTS, RANGE64_MIN_END,
   pivotAt, setPivot, slotAt, setSlot, setMetaEnd, slotMin, slotMax, maWriteNode, mtMkNode,
@@ -26,26 +27,59 @@ import {
   treeRoot, setTreeRoot, treeHeight, setTreeHeight, treePool, addTreeNodes,
   mtWalk, lvl, lvNode, lvMin, lvMax, lvOffset, lvEnd, LEVEL_SIZE,
 } from './tree';
-import { nodeAlloc } from './pool';
+import { setAllocContext } from './pool';
 import {
   LPATH, RPATH, BIG_PIV, BIG_SLOT, bigReset, bigPush, bigCount, rebuild, wrBegin, freeTree,
+  useReserve, takeReserved, nodesTaken,
 } from './rebuild';
+import {
+  WR_NEW_ROOT, WR_STORE_ROOT, WR_EXACT_FIT, WR_SPANNING_STORE, WR_SPLIT_STORE, WR_REBALANCE,
+  WR_APPEND, WR_NODE_STORE, WR_SLOT_STORE, WR_NOOP, WR_EMPTY,
+  nodeRequest, reserved, reserveFill, reserveDrain, recordFit,
+} from './prealloc';
+import {
+  masTree, masIndex, masLast, masSetRange, masWalk, setMasStatus, MA_START, MA_ERROR,
+  setMasRequest, masBulk,
+} from './walk';
 
-/**
- * Store entry over [first, last] (mas_store / mtree_store_range). Entry 0 erases.
- * Returns 0, or -ENOMEM when a needed node could not be allocated (tree unchanged).
- */
-export function mtStoreRange(tree: usize, first: u64, last: u64, entry: u64): i32 {
+/** Operations, as recorded in the pool's failure log. */
+export const OP_STORE = 1;
+export const OP_INSERT = 2;
+export const OP_ERASE = 3;
+export const OP_DUP = 4;
+export const OP_PREALLOCATE = 5;
+export const OP_STORE_PREALLOC = 6;
+export const OP_EXPECTED_ENTRIES = 7;
+export const OP_NOMEM = 8;
+
+// The write being prepared.
+let wrFirst: u64 = 0;
+let wrLast: u64 = 0;
+let wrEntry: u64 = 0;
+let wrLeafDepth: i32 = 0;
+let wrOffset: i32 = 0; // slot holding first in the leaf
+let wrRangeMin: u64 = 0; // start of that slot
+let wrRangeMax: u64 = 0; // end of the slot holding last
+
+/** Decide how a store of entry over [first, last] will be written. Changes nothing. */
+export function wrPrepare(tree: usize, first: u64, last: u64, entry: u64): i32 {
   wrBegin(tree);
-  if (treeHeight(tree) == 0) return storeRoot(tree, first, last, entry);
+  wrFirst = first;
+  wrLast = last;
+  wrEntry = entry;
+  if (treeHeight(tree) == 0) return prepareRoot(tree, first, last, entry);
 
   const ld = mtWalk(tree, first, LPATH);
+  wrLeafDepth = ld;
   const L = lvl(LPATH, ld);
   const lmax = lvMax(L);
   // A leaf other than the rightmost may not end in NULL, so a NULL reaching the end of the leaf
   // must take the next leaf along (mas_is_span_wr).
-  const spans = last > lmax || (last == lmax && entry == 0 && last != MAPLE_MAX);
-  if (spans) return spanningStore(tree, ld, first, last, entry);
+  if (last > lmax || (last == lmax && entry == 0 && last != MAPLE_MAX)) {
+    mtWalk(tree, last == MAPLE_MAX ? last : last + 1, RPATH);
+    buildLeafContents(ld, first, last, entry, last == MAPLE_MAX ? -1 : lvOffset(lvl(RPATH, ld)));
+    return WR_SPANNING_STORE;
+  }
 
   const node = lvNode(L);
   const end = lvEnd(L);
@@ -54,34 +88,79 @@ export function mtStoreRange(tree: usize, first: u64, last: u64, entry: u64): i3
   while (j < end && pivotAt(node, j) < last) j++;
   const rmin = slotMin(node, i, lvMin(L));
   const rmax = slotMax(node, j, end, lmax);
+  wrOffset = i;
+  wrRangeMin = rmin;
+  wrRangeMax = rmax;
 
   if (i == j) {
-    const old = slotAt(node, i);
-    if (entry == 0 && old == 0) return 0; // NULL over NULL changes nothing
+    if (entry == 0 && slotAt(node, i) == 0) return WR_NOOP; // NULL over NULL changes nothing
     if (rmin == first && rmax == last && (entry != 0 || !nullNeighbour(node, i, end))) {
-      setSlot(node, i, entry); // exact fit
-      return 0;
+      return WR_EXACT_FIT;
     }
-    if (entry != 0 && i == end && appendStore(node, end, first, last, rmin, lmax, entry)) return 0;
-  } else if (j == i + 1 && entry != 0 && slotStore(node, i, first, last, rmin, rmax, entry)) {
-    return 0;
+    if (entry != 0 && i == end && end + <i32>(rmin < first) + <i32>(last < rmax) < RANGE64_SLOTS) {
+      return WR_APPEND;
+    }
+  } else if (j == i + 1 && entry != 0 && (first == rmin) != (last == rmax)) {
+    return WR_SLOT_STORE;
   }
 
-  // Node store, or a split / rebalance: build the leaf's new contents.
   memory.copy(RPATH, LPATH, <usize>(ld + 1) * LEVEL_SIZE);
   const after = last < rmax ? j : j + 1;
   buildLeafContents(ld, first, last, entry, after <= end ? after : -1);
   const n = bigCount();
-  if (n <= RANGE64_SLOTS && (n > RANGE64_MIN_END || ld == 0)) {
-    if (ld == 0 && n == 1 && load<u64>(BIG_SLOT) == 0) {
-      // The whole key space is NULL again: the kernel stores a new (empty) root.
-      freeTree(tree);
-      return 0;
-    }
-    maWriteNode(node, BIG_PIV, BIG_SLOT, n); // node store, in place
-    return 0;
+  if (n > RANGE64_SLOTS) return WR_SPLIT_STORE;
+  if (ld == 0) return n == 1 && load<u64>(BIG_SLOT) == 0 ? WR_EMPTY : WR_NODE_STORE;
+  return n > RANGE64_MIN_END ? WR_NODE_STORE : WR_REBALANCE;
+}
+
+/** Nodes the prepared write needs at most. */
+export function wrRequest(type: i32): i32 {
+  return nodeRequest(type, LPATH, wrLeafDepth);
+}
+
+/**
+ * Perform the prepared write, taking nodes from the reserve of mas. Cannot fail when the
+ * reserve holds wrRequest(type) nodes.
+ */
+export function wrCommit(tree: usize, type: i32, mas: usize, request: i32): i32 {
+  wrBegin(tree);
+  useReserve(mas);
+  let r = 0;
+  const L = lvl(LPATH, wrLeafDepth);
+  const node = lvNode(L);
+  switch (type) {
+    case WR_STORE_ROOT: setTreeRoot(tree, wrEntry); break;
+    case WR_NEW_ROOT: r = newRootLeaf(tree); break;
+    case WR_EXACT_FIT: setSlot(node, wrOffset, wrEntry); break;
+    case WR_APPEND: appendStore(node, lvEnd(L), lvMax(L)); break;
+    case WR_SLOT_STORE: slotStore(node, wrOffset); break;
+    case WR_NODE_STORE: maWriteNode(node, BIG_PIV, BIG_SLOT, bigCount()); break;
+    case WR_EMPTY: freeTree(tree); break;
+    case WR_NOOP: break;
+    default: r = rebuild(wrLeafDepth);
   }
-  return rebuild(ld);
+  if (r == 0) recordFit(type, request, nodesTaken());
+  return r;
+}
+
+/**
+ * Store with allocation (mas_store_gfp): prepare, reserve what the write needs in mas, write,
+ * and give back what was not used. Returns 0 or -ENOMEM (tree unchanged, reserve emptied).
+ */
+export function wrStoreGfp(tree: usize, first: u64, last: u64, entry: u64, mas: usize, gfp: u32,
+                           op: u32): i32 {
+  const type = wrPrepare(tree, first, last, entry);
+  const request = wrRequest(type);
+  const pool = treePool(tree);
+  setAllocContext(op, type);
+  if (request > reserved(mas) && reserveFill(mas, pool, request, gfp) < 0) {
+    reserveDrain(mas, pool);
+    setMasRequest(mas, request);
+    return -ENOMEM;
+  }
+  const r = wrCommit(tree, type, mas, request);
+  if (!masBulk(mas)) reserveDrain(mas, pool);
+  return r;
 }
 
 /** Whether slot i has a NULL neighbour that a NULL store into it must merge with. */
@@ -91,59 +170,37 @@ function nullNeighbour(node: usize, i: i32, end: i32): bool {
 
 /**
  * Append (mas_wr_append): a non-NULL range inside the leaf's last slot, written after the
- * existing data when the leaf has room for the one or two extra slots.
+ * existing data; the leaf has room for the one or two extra slots.
  */
-function appendStore(node: usize, end: i32, first: u64, last: u64, rmin: u64, max: u64,
-                     entry: u64): bool {
-  const before = rmin < first ? 1 : 0;
-  const after = last < max ? 1 : 0;
-  const newEnd = end + before + after;
-  if (newEnd >= RANGE64_SLOTS) return false;
+function appendStore(node: usize, end: i32, max: u64): void {
   const old = slotAt(node, end);
   let pos = end;
-  if (before) {
-    setPivot(node, pos, first - 1);
+  if (wrRangeMin < wrFirst) {
+    setPivot(node, pos, wrFirst - 1);
     pos++;
   }
-  setSlot(node, pos, entry);
-  if (pos < RANGE64_PIVOTS) setPivot(node, pos, last);
-  if (after) {
+  setSlot(node, pos, wrEntry);
+  if (pos < RANGE64_PIVOTS) setPivot(node, pos, wrLast);
+  if (wrLast < max) {
     pos++;
     setSlot(node, pos, old);
     if (pos < RANGE64_PIVOTS) setPivot(node, pos, max);
   }
   setMetaEnd(node, pos);
-  return true;
 }
 
 /**
  * Slot store (mas_wr_slot_store): a non-NULL range covering the whole of slot i and the start
  * of slot i + 1, or the end of slot i and the whole of slot i + 1, only moves one pivot.
  */
-function slotStore(node: usize, i: i32, first: u64, last: u64, rmin: u64, rmax: u64,
-                   entry: u64): bool {
-  if (first == rmin && last < rmax) {
-    setSlot(node, i, entry);
-    setPivot(node, i, last);
-    return true;
+function slotStore(node: usize, i: i32): void {
+  if (wrFirst == wrRangeMin) {
+    setSlot(node, i, wrEntry);
+    setPivot(node, i, wrLast);
+  } else {
+    setPivot(node, i, wrFirst - 1);
+    setSlot(node, i + 1, wrEntry);
   }
-  if (first > rmin && last == rmax) {
-    setPivot(node, i, first - 1);
-    setSlot(node, i + 1, entry);
-    return true;
-  }
-  return false;
-}
-
-/**
- * Spanning store (mas_wr_spanning_store): the range runs past the leaf holding first. Walk a
- * second path to the leaf holding last + 1 (so a trailing NULL joins the NULL after it), join
- * the two leaves' surviving ends around the new entry, and rebuild from there.
- */
-function spanningStore(tree: usize, ld: i32, first: u64, last: u64, entry: u64): i32 {
-  mtWalk(tree, last == MAPLE_MAX ? last : last + 1, RPATH);
-  buildLeafContents(ld, first, last, entry, last == MAPLE_MAX ? -1 : lvOffset(lvl(RPATH, ld)));
-  return rebuild(ld);
 }
 
 /**
@@ -168,19 +225,17 @@ function buildLeafContents(ld: i32, first: u64, last: u64, entry: u64, after: i3
 }
 
 /**
- * Store on a tree with no node (mas_store_root): index 0 alone lives in the root pointer;
- * anything else expands the root into a leaf.
+ * A tree with no node (mas_store_root): index 0 alone stays in the root pointer, a NULL from
+ * index 0 empties it, a NULL elsewhere changes nothing; anything else grows a leaf.
  */
-function storeRoot(tree: usize, first: u64, last: u64, entry: u64): i32 {
-  const root = treeRoot(tree);
-  if (first == 0 && last == 0) {
-    setTreeRoot(tree, entry);
-    return 0;
-  }
+function prepareRoot(tree: usize, first: u64, last: u64, entry: u64): i32 {
+  wrLeafDepth = 0;
+  if (first == 0 && last == 0) return WR_STORE_ROOT;
   if (entry == 0) {
-    if (first == 0) setTreeRoot(tree, 0);
-    return 0;
+    wrEntry = 0;
+    return first == 0 ? WR_STORE_ROOT : WR_NOOP;
   }
+  const root = treeRoot(tree);
   bigReset();
   if (first > 0) {
     if (root != 0) bigPush(0, root);
@@ -188,7 +243,11 @@ function storeRoot(tree: usize, first: u64, last: u64, entry: u64): i32 {
   }
   bigPush(last, entry);
   if (last < MAPLE_MAX) bigPush(MAPLE_MAX, 0);
-  const node = nodeAlloc(treePool(tree));
+  return WR_NEW_ROOT;
+}
+
+function newRootLeaf(tree: usize): i32 {
+  const node = takeReserved();
   if (node == 0) return -ENOMEM;
   maWriteNode(node, BIG_PIV, BIG_SLOT, bigCount());
   setRootParent(node, tree);
@@ -198,31 +257,50 @@ function storeRoot(tree: usize, first: u64, last: u64, entry: u64): i32 {
   return 0;
 }
 
-/** Scratch ma_state for the normal API's own walks. */
+// ── the normal API's writes ──────────────────────────────────────────────────
+
+/** The normal API's own ma_state (single-threaded core: one is enough). */
 const NORMAL_MAS: usize = memory.data(1024, 16);
+
+/** The normal API's state, pointed at a tree and its pool. */
+function normalState(tree: usize): usize {
+  store<usize>(NORMAL_MAS, tree);
+  store<usize>(NORMAL_MAS, treePool(tree), 56);
+  return NORMAL_MAS;
+}
+
+/** mtree_store_range. Returns 0 or -ENOMEM (tree unchanged). */
+export function mtStoreRange(tree: usize, first: u64, last: u64, entry: u64, gfp: u32): i32 {
+  return wrStoreGfp(tree, first, last, entry, normalState(tree), gfp, OP_STORE);
+}
 
 /**
  * Store entry over [first, last] only if every index there is empty (mtree_insert_range).
  * Returns 0, -EEXIST, or -ENOMEM.
  */
-export function mtInsertRange(tree: usize, first: u64, last: u64, entry: u64): i32 {
-  store<usize>(NORMAL_MAS, tree);
-  masSetRange(NORMAL_MAS, first, first);
+export function mtInsertRange(tree: usize, first: u64, last: u64, entry: u64, gfp: u32): i32 {
+  const mas = normalState(tree);
+  masSetRange(mas, first, first);
   // NULL ranges never touch, so the range at first is NULL and reaches last, or it is occupied.
-  if (masWalk(NORMAL_MAS) != 0 || masLast(NORMAL_MAS) < last) return -EEXIST;
-  return mtStoreRange(tree, first, last, entry);
+  if (masWalk(mas) != 0 || masLast(mas) < last) return -EEXIST;
+  return wrStoreGfp(tree, first, last, entry, mas, gfp, OP_INSERT);
 }
 
 /**
- * Erase the whole range holding index (mtree_erase). Returns 1 and leaves the erased entry in
- * *entryOut, 0 when index held nothing, or -ENOMEM (tree unchanged).
+ * Erase the whole range holding the state's index (mas_erase / mtree_erase). Returns 1 and
+ * leaves the erased entry in *entryOut, 0 when the index held nothing, or -ENOMEM.
  */
-export function mtErase(tree: usize, index: u64, entryOut: usize): i32 {
-  store<usize>(NORMAL_MAS, tree);
-  masSetRange(NORMAL_MAS, index, index);
-  const entry = masWalk(NORMAL_MAS);
+export function masErase(mas: usize, entryOut: usize, gfp: u32): i32 {
+  const entry = masWalk(mas);
   store<u64>(entryOut, entry);
   if (entry == 0) return 0;
-  const r = mtStoreRange(tree, masIndex(NORMAL_MAS), masLast(NORMAL_MAS), 0);
+  const r = wrStoreGfp(masTree(mas), masIndex(mas), masLast(mas), 0, mas, gfp, OP_ERASE);
+  setMasStatus(mas, r < 0 ? MA_ERROR : MA_START);
   return r < 0 ? r : 1;
+}
+
+export function mtErase(tree: usize, index: u64, entryOut: usize, gfp: u32): i32 {
+  const mas = normalState(tree);
+  masSetRange(mas, index, index);
+  return masErase(mas, entryOut, gfp);
 }

@@ -9,8 +9,11 @@
  */
 export { MapleTree } from './tree';
 export type { MapleEntry, MapleTreeOptions } from './tree';
-export { NodePool, linearMemoryBytes } from './pool';
-export type { PoolStats } from './pool';
+export { NodePool, FaultControls, linearMemoryBytes } from './pool';
+export type { PoolStats, FaultStats, FaultRecord } from './pool';
+export { MaState } from './state';
+export type { MaStatus } from './state';
+export type { Gfp, WriteType } from './gfp';
 export { MapleError } from './errors';
 export type { MapleErrorCode } from './errors';
 export { MAPLE_MAX, ULONG_MAX } from './keys';

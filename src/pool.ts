@@ -1,5 +1,6 @@
 import { core } from './wasm';
 import { MapleError } from './errors';
+import { Gfp, GFP_NAMES, OP_NAMES, WRITE_TYPES, WriteType } from './gfp';
 
 /** Counters of a node pool (all whole numbers). */
 export interface PoolStats {
@@ -13,6 +14,100 @@ export interface PoolStats {
   allocations: number;
   /** Node frees ever made. */
   frees: number;
+  /** Nodes in use that sit in ma_state reserves (preallocated, not yet in a tree). */
+  nodesReserved: number;
+}
+
+/** The last allocation the fault controls failed. */
+export interface FaultRecord {
+  /** The operation allocating, e.g. 'store', 'preallocate', 'dup'. */
+  op: string;
+  /** The write it was for, e.g. 'split', 'spanning store'. */
+  writeType: WriteType;
+  gfp: Gfp;
+  /** Which allocation failed, counted from the pool's creation (1-based). */
+  allocation: number;
+}
+
+/** Counters of the fault controls. */
+export interface FaultStats {
+  /** Allocations asked of the pool (successful or not). */
+  asked: number;
+  /** Allocations the controls failed. */
+  failed: number;
+  lastFailure: FaultRecord | null;
+}
+
+const FAULT_OFF = 0;
+const FAULT_NTH = 1;
+const FAULT_AFTER = 2;
+const FAULT_RATE = 3;
+
+function count(n: unknown, name: string, min: number): number {
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > 0xffff_ffff) {
+    throw new RangeError(`${name} must be an integer in ${min}..2^32 - 1, got ${String(n)}`);
+  }
+  return n;
+}
+
+/**
+ * Make allocations fail on purpose. One failure mode (failNth, failAfter, failRate) is armed at
+ * a time, and a non-kernel budget may be armed beside it. With nothing armed an allocation pays
+ * one predictable branch.
+ */
+export class FaultControls {
+  readonly #pool: number;
+
+  /** @internal */
+  constructor(pool: number) {
+    this.#pool = pool;
+  }
+
+  /** The n-th allocation from now (1 = the next) fails, once. */
+  failNth(n: number): void {
+    core.poolFaults(this.#pool, FAULT_NTH, count(n, 'n', 1), 0, 0);
+  }
+
+  /** The next n allocations succeed, every one after them fails. */
+  failAfter(n: number): void {
+    core.poolFaults(this.#pool, FAULT_AFTER, count(n, 'n', 0), 0, 0);
+  }
+
+  /** Each allocation fails with probability p, drawn from a PRNG seeded with seed (replayable). */
+  failRate(p: number, seed = 1): void {
+    if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new RangeError(`p must be in [0, 1], got ${String(p)}`);
+    const rate = Math.min(0xffff_ffff, Math.round(p * 2 ** 32));
+    core.poolFaults(this.#pool, FAULT_RATE, 0, rate, count(seed, 'seed', 0));
+  }
+
+  /**
+   * Like the kernel test harness's mt_set_non_kernel(n): only n more 'nowait' allocations
+   * succeed; 'kernel' ones are unaffected. Writes then fall back to 'kernel', as mas_nomem does.
+   */
+  nonKernelBudget(n: number): void {
+    core.poolBudget(this.#pool, count(n, 'n', 0));
+  }
+
+  /** Disarm everything (the counters are kept). */
+  off(): void {
+    core.poolFaults(this.#pool, FAULT_OFF, 0, 0, 0);
+    core.poolBudget(this.#pool, -1);
+  }
+
+  stats(): FaultStats {
+    const s = (i: number): number => core.poolFaultStat(this.#pool, i);
+    const failed = s(1);
+    return {
+      asked: s(0),
+      failed,
+      lastFailure: failed === 0 ? null : {
+        op: OP_NAMES[s(2)] ?? 'unknown',
+        writeType: WRITE_TYPES[s(3)] ?? 'invalid',
+        gfp: GFP_NAMES[s(4)] ?? 'kernel',
+        allocation: s(5),
+      },
+    };
+  }
 }
 
 /**
@@ -24,9 +119,13 @@ export class NodePool {
   /** @internal Address of the pool header in linear memory. */
   readonly ptr: number;
 
+  /** Fault injection for every allocation from this pool. */
+  readonly faults: FaultControls;
+
   constructor() {
     this.ptr = core.poolNew();
     if (this.ptr === 0) throw new MapleError('ENOMEM', 'new NodePool');
+    this.faults = new FaultControls(this.ptr);
   }
 
   /** The pool's counters now. */
@@ -38,6 +137,7 @@ export class NodePool {
       nodesFree: core.poolStat(p, 2),
       allocations: core.poolStat(p, 3),
       frees: core.poolStat(p, 4),
+      nodesReserved: core.poolStat(p, 5),
     };
   }
 

@@ -6,6 +6,7 @@ import { MapleError, check } from './errors';
 import { Index, ULONG_MAX, checkIndex, checkRange, compare, wire, successor } from './keys';
 import { HandleTable, EntryMode } from './handles';
 import { NodePool, defaultPool } from './pool';
+import { Gfp, gfpCode } from './gfp';
 
 /** A range and the entry it holds; index and last are inclusive. */
 export interface MapleEntry<T> {
@@ -105,40 +106,44 @@ export class MapleTree<T = unknown> implements Iterable<MapleEntry<T>> {
 
   // ── writes ──
 
-  /** mtree_store: store entry at index, overwriting; null erases. */
-  store(index: Index, entry: T | null): void {
+  /**
+   * mtree_store: store entry at index, overwriting; null erases. Throws MapleError ENOMEM
+   * (tree unchanged) when the nodes the write needs cannot be allocated with gfp.
+   */
+  store(index: Index, entry: T | null, gfp?: Gfp): void {
     const i = checkIndex(index, 'index');
-    this.#write('store', i, i, entry, false);
+    const g = gfpCode(gfp, 'store');
+    this._write('store', i, i, entry, (w) => core.treeStore(this.ptr, wire(i, 0), wire(i, 1), w, g));
   }
 
   /** mtree_store_range: store entry over [first, last], overwriting; null erases the range. */
-  storeRange(first: Index, last: Index, entry: T | null): void {
+  storeRange(first: Index, last: Index, entry: T | null, gfp?: Gfp): void {
     const [a, b] = checkRange(first, last, 'first', 'last');
-    this.#write('storeRange', a, b, entry, false);
+    const g = gfpCode(gfp, 'storeRange');
+    this._write('storeRange', a, b, entry, (w) => core.treeStore(this.ptr, wire(a, 0), wire(b, 1), w, g));
   }
 
   /** mtree_insert: store entry at index; throws MapleError EEXIST if index holds an entry. */
-  insert(index: Index, entry: T | null): void {
+  insert(index: Index, entry: T | null, gfp?: Gfp): void {
     const i = checkIndex(index, 'index');
-    this.#write('insert', i, i, entry, true);
+    const g = gfpCode(gfp, 'insert');
+    this._write('insert', i, i, entry, (w) => core.treeInsert(this.ptr, wire(i, 0), wire(i, 1), w, g), true);
   }
 
   /** mtree_insert_range: store over [first, last]; EEXIST if any index there holds an entry. */
-  insertRange(first: Index, last: Index, entry: T | null): void {
+  insertRange(first: Index, last: Index, entry: T | null, gfp?: Gfp): void {
     const [a, b] = checkRange(first, last, 'first', 'last');
-    this.#write('insertRange', a, b, entry, true);
+    const g = gfpCode(gfp, 'insertRange');
+    this._write('insertRange', a, b, entry, (w) => core.treeInsert(this.ptr, wire(a, 0), wire(b, 1), w, g), true);
   }
 
-  /** mtree_erase: remove the whole range holding index; returns its entry, if any. */
+  /**
+   * mtree_erase: remove the whole range holding index; returns its entry, if any. Erasing can
+   * need nodes (a rebalance), so it may throw ENOMEM, leaving the tree unchanged.
+   */
   erase(index: Index): T | undefined {
     const i = checkIndex(index, 'index');
-    const status = check(core.treeErase(this.ptr, wire(i, 0)), 'erase');
-    if (status === 0) return undefined;
-    this.#version++;
-    const word = out.entry();
-    const value = this.#decode(word);
-    if (this.entryMode === 'object') this.#handles.release(word);
-    return value;
+    return this._erased(check(core.treeErase(this.ptr, wire(i, 0), 0), 'erase'));
   }
 
   /** mtree_destroy: empty the tree, all nodes back to the pool. The tree stays usable. */
@@ -162,7 +167,7 @@ export class MapleTree<T = unknown> implements Iterable<MapleEntry<T>> {
   /** mt_dup: a structural copy in the same pool, sharing no nodes. ENOMEM leaves no copy. */
   dup(): MapleTree<T> {
     const copy = new MapleTree<T>({ pool: this.pool, entries: this.entryMode });
-    const status = core.treeDup(this.ptr, copy.ptr);
+    const status = core.treeDup(this.ptr, copy.ptr, 0);
     if (status < 0) {
       copy.free();
       check(status, 'dup');
@@ -267,9 +272,9 @@ export class MapleTree<T = unknown> implements Iterable<MapleEntry<T>> {
     }
     const stats = this.pool.stats();
     const inTrees = this.pool.treeNodes();
-    if (inTrees !== stats.nodesInUse) {
+    if (inTrees + stats.nodesReserved !== stats.nodesInUse) {
       throw new Error(`maple tree invalid: pool has ${stats.nodesInUse} nodes in use but its ` +
-        `trees hold ${inTrees}`);
+        `trees hold ${inTrees} and ma_state reserves ${stats.nodesReserved}`);
     }
     if (this.entryMode === 'object') this.#validateHandles();
   }
@@ -287,23 +292,23 @@ export class MapleTree<T = unknown> implements Iterable<MapleEntry<T>> {
 
   // ── internals ──
 
-  #write(op: string, a: Index, b: Index, entry: T | null, insert: boolean): void {
-    const tree = this.ptr;
+  /**
+   * @internal Run a write whose core call is `call(entryWord)`, keeping entry handles exact: on
+   * failure nothing changes (the new handle is released and the error thrown), on success the
+   * ranges the write split gain a count and the ranges it covered lose one.
+   */
+  _write(op: string, a: Index, b: Index, entry: T | null, call: (word: number) => number,
+         insert = false): void {
+    if (this.#ptr === 0) throw new Error(`MapleTree.${op}: used after free()`);
     if (this.entryMode === 'number') {
-      const word = this.#encodeNumber(entry, op);
-      const status = insert
-        ? core.treeInsert(tree, wire(a, 0), wire(b, 1), word)
-        : core.treeStore(tree, wire(a, 0), wire(b, 1), word);
-      check(status, op);
+      check(call(this.#encodeNumber(entry, op)), op);
       this.#version++;
       return;
     }
     if (entry === undefined) throw new TypeError(`${op}: entry must not be undefined (null erases)`);
     const deltas = insert ? undefined : this.#overlaps(a, b);
     const h = entry === null ? 0 : this.#handles.acquire(entry);
-    const status = insert
-      ? core.treeInsert(tree, wire(a, 0), wire(b, 1), h)
-      : core.treeStore(tree, wire(a, 0), wire(b, 1), h);
+    const status = call(h);
     if (status < 0) {
       if (h !== 0) this.#handles.release(h);
       check(status, op);
@@ -315,6 +320,27 @@ export class MapleTree<T = unknown> implements Iterable<MapleEntry<T>> {
         else this.#handles.release(deltas[k]);
       }
     }
+  }
+
+  /** @internal After a core erase returned status (1: erased, entry word in OUT). */
+  _erased(status: number): T | undefined {
+    if (status === 0) return undefined;
+    this.#version++;
+    const word = out.entry();
+    const value = this.#decode(word);
+    if (this.entryMode === 'object') this.#handles.release(word);
+    return value;
+  }
+
+  /** @internal Entry of a core word. */
+  _decode(word: number): T | undefined {
+    return this.#decode(word);
+  }
+
+  /** @internal Encode an entry for a call that stores no handle (storePrealloc is checked first). */
+  _checkEntry(entry: unknown, op: string): void {
+    if (this.entryMode === 'number') this.#encodeNumber(entry, op);
+    else if (entry === undefined) throw new TypeError(`${op}: entry must not be undefined (null erases)`);
   }
 
   /**

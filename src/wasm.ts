@@ -14,21 +14,37 @@ export interface Core {
   poolNew(): number;
   poolStat(pool: number, which: number): number;
   poolTreeNodes(pool: number): number;
+  poolFaults(pool: number, mode: number, count: number, rate: number, seed: number): void;
+  poolBudget(pool: number, budget: number): void;
+  poolFaultStat(pool: number, which: number): number;
+  preallocFit(type: number, which: number): number;
+  preallocFitReset(): void;
   linearMemoryBytes(): number;
   treeNew(pool: number, flags: number): number;
   treeDestroy(tree: number): void;
   treeDelete(tree: number): void;
   height(tree: number): number;
   nodeCount(tree: number): number;
-  treeStore(tree: number, first: number, last: number, entry: number): number;
-  treeInsert(tree: number, first: number, last: number, entry: number): number;
+  treeStore(tree: number, first: number, last: number, entry: number, gfp: number): number;
+  treeInsert(tree: number, first: number, last: number, entry: number, gfp: number): number;
   treeLoad(tree: number, index: number): number;
-  treeErase(tree: number, index: number): number;
-  treeDup(src: number, dst: number): number;
+  treeErase(tree: number, index: number, gfp: number): number;
+  treeDup(src: number, dst: number, gfp: number): number;
   stateNew(tree: number): number;
   stateFree(mas: number): void;
   stateSet(mas: number, index: number, last: number): void;
+  statePause(mas: number): void;
+  stateSetStatus(mas: number, status: number): void;
   stateOp(mas: number, op: number, limit: number): number;
+  stateStore(mas: number, entry: number, gfp: number): number;
+  statePreallocate(mas: number, entry: number, gfp: number): number;
+  stateStorePrealloc(mas: number, entry: number): number;
+  stateErase(mas: number, gfp: number): number;
+  stateDestroy(mas: number): void;
+  stateAllocated(mas: number): number;
+  stateRequest(mas: number): number;
+  stateExpectedEntries(mas: number, n: number, gfp: number): number;
+  stateNomem(mas: number, gfp: number): number;
   validate(tree: number): number;
   validateInfo(): number;
   dump(tree: number): number;
@@ -93,6 +109,8 @@ export const out = {
   /** Entry words never exceed 2^53, so they read back as numbers. */
   entry: (): number => readU64(OUT + 16) as number,
   status: (): number => mem().getInt32(OUT + 24, true),
+  /** Node request of the last preallocate / storePrealloc. */
+  request: (): number => mem().getInt32(OUT + 28, true),
 };
 
 /** Dump text the core wrote (ASCII). */

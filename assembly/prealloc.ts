@@ -1,0 +1,141 @@
+// Preallocation: the worst-case node count of a write, and the reserve that holds those nodes.
+//
+// Every write that may allocate first computes its node request from its store type and the
+// walk it made (mas_prealloc_calc), fills the reserve of its ma_state with that many nodes, and
+// only then changes the tree, taking nodes from the reserve alone. Running dry is a bug (the
+// debug build asserts), so a write whose reserve was filled cannot fail.
+//
+// Requests, h = tree height, s = levels a split or rebalance can climb (the leaf plus the
+// consecutive full, resp. minimally filled, ancestors above it):
+//   exact fit, append, slot store, node store, store root, empty the tree   0
+//   new root (a lone entry or empty tree grows a leaf)                       1
+//   split                                                                    2s + 1
+//   rebalance                                                                2s + 1
+//   spanning store                                                           3h + 1
+
+import { DEBUG, ENOMEM } from './config';
+import { RANGE64_SLOTS, RANGE64_MIN_END } from './node';
+import { lvl, lvEnd } from './tree';
+import { nodeAlloc, nodeFree, GFP_NOWAIT, addPoolReserved } from './pool';
+
+/** Store types (the kernel's enum store_type, plus the no-op and empty-tree cases). */
+export const WR_INVALID = 0;
+export const WR_NEW_ROOT = 1;
+export const WR_STORE_ROOT = 2;
+export const WR_EXACT_FIT = 3;
+export const WR_SPANNING_STORE = 4;
+export const WR_SPLIT_STORE = 5;
+export const WR_REBALANCE = 6;
+export const WR_APPEND = 7;
+export const WR_NODE_STORE = 8;
+export const WR_SLOT_STORE = 9;
+export const WR_NOOP = 10;
+export const WR_EMPTY = 11;
+export const WR_TYPES = 12;
+
+// ma_state fields used here (see walk.ts for the layout).
+// @ts-ignore: decorator
+@inline const S_RESERVE: usize = 40;
+// @ts-ignore: decorator
+@inline const S_RESERVED: usize = 44;
+
+// @ts-ignore: decorator
+@inline const S_POOL: usize = 56;
+
+// @ts-ignore: decorator
+@inline export function reserved(mas: usize): i32 { return load<i32>(mas, S_RESERVED); }
+
+/** Take a node from a state's reserve; 0 when it is empty. */
+export function reservePop(mas: usize): usize {
+  const node = <usize>load<u32>(mas, S_RESERVE);
+  if (node == 0) return 0;
+  store<u32>(mas, load<u32>(node, 8), S_RESERVE);
+  store<i32>(mas, reserved(mas) - 1, S_RESERVED);
+  addPoolReserved(load<usize>(mas, S_POOL), -1);
+  return node;
+}
+
+/** Put a (live, unlinked) node into a state's reserve. */
+export function reservePush(mas: usize, node: usize): void {
+  store<u64>(node, 0);
+  store<u32>(node, load<u32>(mas, S_RESERVE), 8);
+  store<u32>(mas, <u32>node, S_RESERVE);
+  store<i32>(mas, reserved(mas) + 1, S_RESERVED);
+  addPoolReserved(load<usize>(mas, S_POOL), 1);
+}
+
+/**
+ * Fill a state's reserve to `want` nodes: first without blocking, then, from the first failure
+ * on, with the caller's gfp (mas_alloc_nodes, then mas_nomem). Returns 0 or -ENOMEM; on failure
+ * the nodes already reserved stay reserved (the caller decides whether to keep them).
+ */
+export function reserveFill(mas: usize, pool: usize, want: i32, gfp: u32): i32 {
+  let mode = GFP_NOWAIT;
+  while (reserved(mas) < want) {
+    let node = nodeAlloc(pool, mode);
+    if (node == 0 && mode != gfp) {
+      mode = gfp;
+      node = nodeAlloc(pool, mode);
+    }
+    if (node == 0) return -ENOMEM;
+    reservePush(mas, node);
+  }
+  return 0;
+}
+
+/** Give every reserved node back to the pool (mas_destroy). */
+export function reserveDrain(mas: usize, pool: usize): void {
+  let node = reservePop(mas);
+  while (node != 0) {
+    nodeFree(pool, node);
+    node = reservePop(mas);
+  }
+}
+
+/** Nodes a write of the given type needs at most, given the walk in path to leaf depth ld. */
+export function nodeRequest(type: i32, path: usize, ld: i32): i32 {
+  switch (type) {
+    case WR_NEW_ROOT: return 1;
+    case WR_SPLIT_STORE: return 2 * climb(path, ld, RANGE64_SLOTS - 1, 0) + 1;
+    case WR_REBALANCE: return 2 * climb(path, ld, RANGE64_MIN_END, 1) + 1;
+    case WR_SPANNING_STORE: return 3 * (ld + 1) + 1;
+  }
+  return 0;
+}
+
+/**
+ * Levels a split (end == 15: full) or a rebalance (end <= 6: at the minimum) carries up: the
+ * leaf, plus each ancestor from the parent up that is full / minimal, down to depth `top`.
+ */
+function climb(path: usize, ld: i32, end: i32, top: i32): i32 {
+  let s = 1;
+  for (let d = ld - 1; d >= top; d--) {
+    const e = lvEnd(lvl(path, d));
+    if (end == RANGE64_SLOTS - 1 ? e < end : e > end) break;
+    s++;
+  }
+  return s;
+}
+
+// ── how well the requests fit ────────────────────────────────────────────────
+
+// Per store type: writes, nodes requested, nodes used, largest (requested - used).
+const FIT: usize = memory.data(WR_TYPES * 32, 8);
+
+export function recordFit(type: i32, requested: i32, used: i32): void {
+  if (DEBUG) assert(used <= requested, 'write used more nodes than its request');
+  const p = FIT + (<usize>type << 5);
+  store<f64>(p, load<f64>(p, 0) + 1, 0);
+  store<f64>(p, load<f64>(p, 8) + requested, 8);
+  store<f64>(p, load<f64>(p, 16) + used, 16);
+  store<f64>(p, max(load<f64>(p, 24), <f64>(requested - used)), 24);
+}
+
+/** One fit statistic of a store type: 0 writes, 1 requested, 2 used, 3 worst excess. */
+export function fitStat(type: i32, which: i32): f64 {
+  return load<f64>(FIT + (<usize>type << 5) + (<usize>which << 3));
+}
+
+export function fitReset(): void {
+  memory.fill(FIT, 0, WR_TYPES * 32);
+}
