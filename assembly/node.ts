@@ -222,21 +222,26 @@ export function maWriteNode(node: usize, pivots: usize, slots: usize, count: i32
 
 /**
  * Offset of the slot holding index: the first pivot at or above it, or 15 when none is.
- * Pivots past the end are 0 and the end's pivot is the node's max, so no end is needed; the
- * comparison runs on all pivots at once (unsigned, by flipping the sign bits) with no branch.
+ * Pivots past the end are 0 and the end's pivot is the node's max, so no end is needed: the
+ * pivots below index form a prefix, found with all 15 compared at once (unsigned, by flipping
+ * sign bits), packed to one byte mask per node, with no branch.
  */
 // @ts-ignore: decorator
 @inline export function maPivotSlot(node: usize, index: u64): i32 {
   const sign = i64x2.splat(<i64>0x8000_0000_0000_0000);
   const key = v128.xor(i64x2.splat(<i64>index), sign);
   const p = node + PIVOTS;
-  let mask = i64x2.bitmask(i64x2.ge_s(v128.xor(v128.load(p, 0), sign), key));
-  mask |= i64x2.bitmask(i64x2.ge_s(v128.xor(v128.load(p, 16), sign), key)) << 2;
-  mask |= i64x2.bitmask(i64x2.ge_s(v128.xor(v128.load(p, 32), sign), key)) << 4;
-  mask |= i64x2.bitmask(i64x2.ge_s(v128.xor(v128.load(p, 48), sign), key)) << 6;
-  mask |= i64x2.bitmask(i64x2.ge_s(v128.xor(v128.load(p, 64), sign), key)) << 8;
-  mask |= i64x2.bitmask(i64x2.ge_s(v128.xor(v128.load(p, 80), sign), key)) << 10;
-  mask |= i64x2.bitmask(i64x2.ge_s(v128.xor(v128.load(p, 96), sign), key)) << 12;
-  mask |= <i32>(pivotAt(node, RANGE64_PIVOTS - 1) >= index) << 14;
-  return ctz(mask | (1 << RANGE64_PIVOTS));
+  const c0 = i64x2.lt_s(v128.xor(v128.load(p, 0), sign), key);
+  const c1 = i64x2.lt_s(v128.xor(v128.load(p, 16), sign), key);
+  const c2 = i64x2.lt_s(v128.xor(v128.load(p, 32), sign), key);
+  const c3 = i64x2.lt_s(v128.xor(v128.load(p, 48), sign), key);
+  const c4 = i64x2.lt_s(v128.xor(v128.load(p, 64), sign), key);
+  const c5 = i64x2.lt_s(v128.xor(v128.load(p, 80), sign), key);
+  const c6 = i64x2.lt_s(v128.xor(v128.load(p, 96), sign), key);
+  // pivot 14 is loaded with slot 0 beside it; only its lane counts
+  const c7 = v128.and(i64x2.lt_s(v128.xor(v128.load(p, 112), sign), key), i64x2(-1, 0));
+  const lo = i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(c0, c1), i16x8.narrow_i32x4_s(c2, c3));
+  const hi = i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(c4, c5), i16x8.narrow_i32x4_s(c6, c7));
+  const below = i8x16.bitmask(lo) | (i8x16.bitmask(hi) << 16);
+  return ctz(~below) >> 1;
 }

@@ -6,12 +6,14 @@
 // debug build asserts), so a write whose reserve was filled cannot fail.
 //
 // Requests, h = tree height, s = levels a split or rebalance can climb (the leaf plus the
-// consecutive full, resp. minimally filled, ancestors above it):
+// consecutive full, resp. minimally filled, ancestors above it). Each such level is replaced by
+// at most two new nodes; the level above takes them in place (a non-RCU node store), so only a
+// split that reaches the root needs one more node, the new root:
 //   exact fit, append, slot store, node store, store root, empty the tree   0
 //   new root (a lone entry or empty tree grows a leaf)                       1
-//   split                                                                    2s + 1
-//   rebalance                                                                2s + 1
-//   spanning store                                                           3h + 1
+//   split                                                                    2s, or 2h + 1
+//   rebalance                                                                2s
+//   spanning store (up to three nodes a level, and a new root)               3h + 1
 
 import { DEBUG, ENOMEM } from './config';
 import { RANGE64_SLOTS, RANGE64_MIN_END } from './node';
@@ -96,8 +98,11 @@ export function reserveDrain(mas: usize, pool: usize): void {
 export function nodeRequest(type: i32, path: usize, ld: i32): i32 {
   switch (type) {
     case WR_NEW_ROOT: return 1;
-    case WR_SPLIT_STORE: return 2 * climb(path, ld, RANGE64_SLOTS - 1, 0) + 1;
-    case WR_REBALANCE: return 2 * climb(path, ld, RANGE64_MIN_END, 1) + 1;
+    case WR_SPLIT_STORE: {
+      const s = climb(path, ld, RANGE64_SLOTS - 1, 0);
+      return s > ld ? 2 * s + 1 : 2 * s;
+    }
+    case WR_REBALANCE: return 2 * climb(path, ld, RANGE64_MIN_END, 1);
     case WR_SPANNING_STORE: return 3 * (ld + 1) + 1;
   }
   return 0;

@@ -319,15 +319,23 @@ export function rebuild(ld: i32): i32 {
       return 0;
     }
 
+    if (!leaf && single && big <= RANGE64_SLOTS && (big >= MIN_ITEMS || k == 0)) {
+      // The run's parent takes the new nodes without splitting: rewrite it in place.
+      commit();
+      rewriteInPlace(k);
+      return 0;
+    }
+
     const m = cutLevel(bias, leaf);
     if (m == 0) return rollback();
 
-    if (whole) {
-      if (m == 1) {
-        commit();
-        newRoot(load<u64>(NEW_ENODE), ld - k + 1);
-        return 0;
-      }
+    if (whole && m == 1) {
+      // The run was the whole level and fits one node: it is the root now (the tree shrinks).
+      commit();
+      newRoot(load<u64>(NEW_ENODE), ld - k + 1);
+      return 0;
+    }
+    if (k == 0) {
       // The root split: a new root above the cut nodes.
       bigReset();
       for (let p = 0; p < m; p++) {
@@ -339,12 +347,7 @@ export function rebuild(ld: i32): i32 {
       return 0;
     }
 
-    if (single && m == 1) {
-      commit();
-      replaceChild(lvl(LPATH, k - 1), load<u64>(NEW_ENODE));
-      freeDead(lvEnode(lvl(LPATH, k)), lvMax(lvl(LPATH, k)));
-      return 0;
-    }
+    if (DEBUG) assert(!single || m > 1, 'one node replaced by one node should be in place');
 
     // Up a level: the parents' kept slots around the new nodes.
     const pl = lvl(LPATH, k - 1);
@@ -380,12 +383,32 @@ function commit(): void {
   allocs = 0;
 }
 
-/** Swap a new node into its parent's slot (the parent's pivot for it is unchanged). */
-function replaceChild(parent: usize, enode: u64): void {
-  const pnode = lvNode(parent);
-  const off = lvOffset(parent);
-  setSlot(pnode, off, enode);
-  setParent(mteToNode(enode), pnode, off, mteNodeType(lvEnode(parent)));
+// The children a rewrite in place drops: encoded node and range max.
+const DROPPED: usize = memory.data(RANGE64_SLOTS * 16, 16);
+
+/**
+ * Node store at an internal level: write the big node into the run's node at level k itself
+ * (no RCU readers here, so the kernel's non-RCU node store applies), point its children at
+ * their new offsets, and free the children it replaced (the run one level down).
+ */
+function rewriteInPlace(k: i32): void {
+  const lv = lvl(LPATH, k);
+  const node = lvNode(lv);
+  const type = mteNodeType(lvEnode(lv));
+  const end = lvEnd(lv);
+  const max = lvMax(lv);
+  const first = lvOffset(lv);
+  const dropped = lvOffset(lvl(RPATH, k)) - first + 1;
+  for (let i = 0; i < dropped; i++) {
+    const s = first + i;
+    store<u64>(DROPPED + (<usize>i << 4), slotAt(node, s));
+    store<u64>(DROPPED + (<usize>i << 4), slotMax(node, s, end, max), 8);
+  }
+  maWriteNode(node, BIG_PIV, BIG_SLOT, big);
+  for (let s = 0; s < big; s++) setParent(mteToNode(slotAt(node, s)), node, s, type);
+  for (let i = 0; i < dropped; i++) {
+    freeDead(load<u64>(DROPPED + (<usize>i << 4)), load<u64>(DROPPED + (<usize>i << 4), 8));
+  }
 }
 
 /** Make enode the root of a tree of the given height and free the old nodes above it. */
