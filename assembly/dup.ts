@@ -9,7 +9,9 @@ import {
   NODE_SIZE, mteToNode, mteNodeType, mtMkNode, maIsLeaf, slotAt, setSlot, maDataEnd, slotMax,
   setParent, setRootParent,
 } from './node';
-import { treeRoot, setTreeRoot, treeHeight, setTreeHeight, treeNodes, treePool, addTreeNodes } from './tree';
+import {
+  treeRoot, setTreeRoot, treeHeight, setTreeHeight, treeNodes, treePool, addTreeNodes, bumpGen,
+} from './tree';
 import { nodeAlloc, nodeFree, setAllocContext } from './pool';
 
 let copied: i32 = 0;
@@ -70,6 +72,7 @@ export function mtDup(src: usize, dst: usize, gfp: u32): i32 {
     if (root != 0) freeCopy(root, MAPLE_MAX, pool);
     return -ENOMEM;
   }
+  bumpGen(dst);
   setTreeRoot(dst, root);
   setTreeHeight(dst, height);
   setRootParent(mteToNode(root), dst);

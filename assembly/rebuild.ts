@@ -24,7 +24,7 @@ import {
   maDataEnd, maWriteNode, setParent, setRootParent, mteParent,
 } from './node';
 import {
-  treeRoot, setTreeRoot, treeHeight, setTreeHeight, treePool, addTreeNodes,
+  treeRoot, setTreeRoot, treeHeight, setTreeHeight, treePool, addTreeNodes, bumpGen,
   lvl, lvEnode, lvNode, lvMin, lvMax, lvOffset, lvEnd, setLvOffset, pathDescend, LEVEL_SIZE,
 } from './tree';
 import { nodeAlloc, nodeFree, GFP_NOWAIT } from './pool';
@@ -288,6 +288,7 @@ function cutLevel(bias: i32, leaf: bool): i32 {
  * LPATH[ld]..RPATH[ld]. Returns 0 or -ENOMEM.
  */
 export function rebuild(ld: i32): i32 {
+  bumpGen(wrTree);
   let k = ld;
   while (true) {
     const leaf = k == ld;
@@ -451,6 +452,7 @@ function freeSubtree(enode: u64, max: u64): void {
 /** Empty a tree: every node back to the pool, root NULL, height 0. */
 export function freeTree(tree: usize): void {
   wrBegin(tree);
+  bumpGen(tree);
   const root = treeRoot(tree);
   const height = treeHeight(tree);
   setTreeRoot(tree, 0);

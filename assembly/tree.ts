@@ -5,6 +5,8 @@
 //                  otherwise the encoded root node
 //   8 height u32 · 12 flags u32 · 16 pool u32 · 20 next tree u32 · 24 prev tree u32
 //   28 nodes u32   nodes reachable from the root, kept exact by every write
+//   32 gen u32     changes whenever the tree's shape changes (any node added, freed or moved),
+//                  so a walk path recorded under one gen is still right under the same gen
 //
 // Path (one 32-byte level per depth, root at depth 0):
 //   0 enode u64 · 8 min u64 · 16 max u64 · 24 offset i32 (slot taken or held) · 28 end i32
@@ -29,6 +31,17 @@ import {
 @inline const T_PREV: usize = 24;
 // @ts-ignore: decorator
 @inline const T_NODES: usize = 28;
+// @ts-ignore: decorator
+@inline const T_GEN: usize = 32;
+
+let genCounter: u32 = 0;
+
+// @ts-ignore: decorator
+@inline export function treeGen(tree: usize): u32 { return load<u32>(tree, T_GEN); }
+/** The tree's shape changed: every recorded path of it is stale. */
+export function bumpGen(tree: usize): void {
+  store<u32>(tree, ++genCounter, T_GEN);
+}
 
 /** MT_FLAGS_ALLOC_RANGE: internal nodes track gaps (arange_64). */
 // @ts-ignore: decorator
@@ -61,6 +74,7 @@ export function treeCreate(pool: usize, flags: u32): usize {
   if (tree == 0) return 0;
   store<u32>(tree, flags, T_FLAGS);
   store<usize>(tree, pool, T_POOL);
+  bumpGen(tree);
   const head = poolTrees(pool);
   store<usize>(tree, head, T_NEXT);
   if (head != 0) store<usize>(head, tree, T_PREV);

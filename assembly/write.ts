@@ -21,11 +21,11 @@ import { MAPLE_MAX, EEXIST, ENOMEM } from './config';
 import {
   MAPLE_LEAF_64, RANGE64_SLOTS, RANGE64_PIVOTS, RANGE64_MIN_END,
   pivotAt, setPivot, slotAt, setSlot, setMetaEnd, slotMin, slotMax, maWriteNode, mtMkNode,
-  setRootParent,
+  setRootParent, maPivotSlot,
 } from './node';
 import {
-  treeRoot, setTreeRoot, treeHeight, setTreeHeight, treePool, addTreeNodes,
-  mtWalk, lvl, lvNode, lvMin, lvMax, lvOffset, lvEnd, LEVEL_SIZE,
+  treeRoot, setTreeRoot, treeHeight, setTreeHeight, treePool, addTreeNodes, treeGen, bumpGen,
+  mtWalk, lvl, lvNode, lvEnode, lvMin, lvMax, lvOffset, lvEnd, setLevel, LEVEL_SIZE,
 } from './tree';
 import { setAllocContext } from './pool';
 import {
@@ -69,7 +69,7 @@ export function wrPrepare(tree: usize, first: u64, last: u64, entry: u64): i32 {
   wrEntry = entry;
   if (treeHeight(tree) == 0) return prepareRoot(tree, first, last, entry);
 
-  const ld = mtWalk(tree, first, LPATH);
+  const ld = walkLeft(tree, first);
   wrLeafDepth = ld;
   const L = lvl(LPATH, ld);
   const lmax = lvMax(L);
@@ -113,6 +113,30 @@ export function wrPrepare(tree: usize, first: u64, last: u64, entry: u64): i32 {
   return n > RANGE64_MIN_END ? WR_NODE_STORE : WR_REBALANCE;
 }
 
+// LPATH as the last write left it: still right while its tree keeps the same gen, except for
+// the leaf's own contents, which in-place writes change (so the leaf level is read again).
+let pathTree: usize = 0;
+let pathGen: u32 = 0;
+let pathDepth: i32 = 0;
+
+/**
+ * Walk LPATH to the leaf holding first. Consecutive writes into one leaf (appends above all)
+ * reuse the ancestors the previous write recorded instead of walking from the root.
+ */
+function walkLeft(tree: usize, first: u64): i32 {
+  if (tree == pathTree && treeGen(tree) == pathGen) {
+    const L = lvl(LPATH, pathDepth);
+    if (first >= lvMin(L) && first <= lvMax(L)) {
+      setLevel(L, lvEnode(L), lvMin(L), lvMax(L), maPivotSlot(lvNode(L), first));
+      return pathDepth;
+    }
+  }
+  pathDepth = mtWalk(tree, first, LPATH);
+  pathTree = tree;
+  pathGen = treeGen(tree);
+  return pathDepth;
+}
+
 /** Nodes the prepared write needs at most. */
 export function wrRequest(type: i32): i32 {
   return nodeRequest(type, LPATH, wrLeafDepth);
@@ -129,8 +153,8 @@ export function wrCommit(tree: usize, type: i32, mas: usize, request: i32): i32 
   const L = lvl(LPATH, wrLeafDepth);
   const node = lvNode(L);
   switch (type) {
-    case WR_STORE_ROOT: setTreeRoot(tree, wrEntry); break;
-    case WR_NEW_ROOT: r = newRootLeaf(tree); break;
+    case WR_STORE_ROOT: setTreeRoot(tree, wrEntry); bumpGen(tree); break;
+    case WR_NEW_ROOT: r = newRootLeaf(tree); bumpGen(tree); break;
     case WR_EXACT_FIT: setSlot(node, wrOffset, wrEntry); break;
     case WR_APPEND: appendStore(node, lvEnd(L), lvMax(L)); break;
     case WR_SLOT_STORE: slotStore(node, wrOffset); break;
