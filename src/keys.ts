@@ -18,6 +18,11 @@ export const MAPLE_MAX: bigint = ULONG_MAX;
 
 /** Check an index argument; throws a TypeError or RangeError naming it. */
 export function checkIndex(x: unknown, name: string): Index {
+  if (typeof x === 'number' && x >= 0 && x <= Number.MAX_SAFE_INTEGER && Number.isInteger(x)) return x;
+  return checkSlow(x, name);
+}
+
+function checkSlow(x: unknown, name: string): Index {
   if (typeof x === 'number') {
     if (!Number.isInteger(x) || x < 0 || x > Number.MAX_SAFE_INTEGER) {
       throw new RangeError(
@@ -32,20 +37,14 @@ export function checkIndex(x: unknown, name: string): Index {
   throw new TypeError(`${name} must be a number or a bigint, got ${typeof x}`);
 }
 
-/** Check a pair of indices and that lo <= hi. */
-export function checkRange(lo: unknown, hi: unknown, loName: string, hiName: string): [Index, Index] {
-  const a = checkIndex(lo, loName);
-  const b = checkIndex(hi, hiName);
-  if (compare(a, b) > 0) throw new RangeError(`${loName} (${a}) must not be greater than ${hiName} (${b})`);
-  return [a, b];
+/** Check that two checked indices are in order, lo <= hi. */
+export function checkOrder(a: Index, b: Index, loName: string, hiName: string): void {
+  if (a > b) throw new RangeError(`${loName} (${a}) must not be greater than ${hiName} (${b})`);
 }
 
-/** Compare two checked indices. */
+/** Compare two checked indices (number and bigint compare exactly with < and >). */
 export function compare(a: Index, b: Index): number {
-  if (typeof a === 'number' && typeof b === 'number') return a - b;
-  const x = BigInt(a);
-  const y = BigInt(b);
-  return x < y ? -1 : x > y ? 1 : 0;
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** The f64 that carries a checked index across the boundary, using KEYS slot `slot` if needed. */

@@ -4,8 +4,9 @@
 
 import { core, out } from './wasm';
 import { MapleError, check } from './errors';
-import { Index, ULONG_MAX, checkIndex, checkRange, wire } from './keys';
+import { Index, ULONG_MAX, checkIndex, checkOrder, wire } from './keys';
 import { Gfp, gfpCode } from './gfp';
+import { WRITE_MAS_STORE, WRITE_MAS_STORE_PREALLOC } from './tree';
 import type { MapleTree, MapleEntry } from './tree';
 
 /** ma_state status, as the kernel's enum maple_status. */
@@ -35,7 +36,9 @@ export class MaState<T = unknown> {
   /** MA_STATE(mas, tree, first, last). */
   constructor(tree: MapleTree<T>, first: Index = 0, last?: Index) {
     this.tree = tree;
-    const [a, b] = checkRange(first, last ?? first, 'first', 'last');
+    const a = checkIndex(first, 'first');
+    const b = last === undefined ? a : checkIndex(last, 'last');
+    checkOrder(a, b, 'first', 'last');
     this.#mas = core.stateNew(tree.ptr);
     if (this.#mas === 0) throw new MapleError('ENOMEM', 'new MaState');
     core.stateSet(this.#mas, wire(a, 0), wire(b, 1));
@@ -82,7 +85,9 @@ export class MaState<T = unknown> {
 
   /** mas_set_range: point at [first, last]; the next operation walks from the root. */
   setRange(first: Index, last: Index): this {
-    const [a, b] = checkRange(first, last, 'first', 'last');
+    const a = checkIndex(first, 'first');
+    const b = checkIndex(last, 'last');
+    checkOrder(a, b, 'first', 'last');
     core.stateSet(this.#ptr, wire(a, 0), wire(b, 1));
     return this;
   }
@@ -174,7 +179,7 @@ export class MaState<T = unknown> {
     const g = gfpCode(gfp, 'MaState.store');
     const mas = this.#ptr;
     const [a, b] = this.#range();
-    this.tree._write('MaState.store', a, b, entry, (w) => core.stateStore(mas, w, g));
+    this.tree._write('MaState.store', a, b, entry, WRITE_MAS_STORE, g, mas);
   }
 
   /**
@@ -200,7 +205,7 @@ export class MaState<T = unknown> {
     const mas = this.#ptr;
     const [a, b] = this.#range();
     try {
-      this.tree._write('MaState.storePrealloc', a, b, entry, (w) => core.stateStorePrealloc(mas, w));
+      this.tree._write('MaState.storePrealloc', a, b, entry, WRITE_MAS_STORE_PREALLOC, 0, mas);
     } catch (e) {
       if (!(e instanceof MapleError && e.code === 'EINVAL')) throw e;
       throw new MapleError('EINVAL', 'MaState.storePrealloc',

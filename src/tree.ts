@@ -3,7 +3,7 @@
 
 import { core, out, readText, readI32 } from './wasm';
 import { MapleError, check } from './errors';
-import { Index, ULONG_MAX, checkIndex, checkRange, compare, wire, successor } from './keys';
+import { Index, ULONG_MAX, checkIndex, checkOrder, compare, wire, successor } from './keys';
 import { HandleTable, EntryMode } from './handles';
 import { NodePool, defaultPool } from './pool';
 import { Gfp, gfpCode } from './gfp';
@@ -25,6 +25,12 @@ export interface MapleTreeOptions {
    */
   entries?: EntryMode;
 }
+
+/** @internal Which core call a write makes (see MapleTree._write). */
+export const WRITE_STORE = 0;
+export const WRITE_INSERT = 1;
+export const WRITE_MAS_STORE = 2;
+export const WRITE_MAS_STORE_PREALLOC = 3;
 
 // ma_state operations of the core's stateOp.
 const OP_FIND = 1;
@@ -112,29 +118,29 @@ export class MapleTree<T = unknown> implements Iterable<MapleEntry<T>> {
    */
   store(index: Index, entry: T | null, gfp?: Gfp): void {
     const i = checkIndex(index, 'index');
-    const g = gfpCode(gfp, 'store');
-    this._write('store', i, i, entry, (w) => core.treeStore(this.ptr, wire(i, 0), wire(i, 1), w, g));
+    this._write('store', i, i, entry, WRITE_STORE, gfpCode(gfp, 'store'));
   }
 
   /** mtree_store_range: store entry over [first, last], overwriting; null erases the range. */
   storeRange(first: Index, last: Index, entry: T | null, gfp?: Gfp): void {
-    const [a, b] = checkRange(first, last, 'first', 'last');
-    const g = gfpCode(gfp, 'storeRange');
-    this._write('storeRange', a, b, entry, (w) => core.treeStore(this.ptr, wire(a, 0), wire(b, 1), w, g));
+    const a = checkIndex(first, 'first');
+    const b = checkIndex(last, 'last');
+    checkOrder(a, b, 'first', 'last');
+    this._write('storeRange', a, b, entry, WRITE_STORE, gfpCode(gfp, 'storeRange'));
   }
 
   /** mtree_insert: store entry at index; throws MapleError EEXIST if index holds an entry. */
   insert(index: Index, entry: T | null, gfp?: Gfp): void {
     const i = checkIndex(index, 'index');
-    const g = gfpCode(gfp, 'insert');
-    this._write('insert', i, i, entry, (w) => core.treeInsert(this.ptr, wire(i, 0), wire(i, 1), w, g), true);
+    this._write('insert', i, i, entry, WRITE_INSERT, gfpCode(gfp, 'insert'));
   }
 
   /** mtree_insert_range: store over [first, last]; EEXIST if any index there holds an entry. */
   insertRange(first: Index, last: Index, entry: T | null, gfp?: Gfp): void {
-    const [a, b] = checkRange(first, last, 'first', 'last');
-    const g = gfpCode(gfp, 'insertRange');
-    this._write('insertRange', a, b, entry, (w) => core.treeInsert(this.ptr, wire(a, 0), wire(b, 1), w, g), true);
+    const a = checkIndex(first, 'first');
+    const b = checkIndex(last, 'last');
+    checkOrder(a, b, 'first', 'last');
+    this._write('insertRange', a, b, entry, WRITE_INSERT, gfpCode(gfp, 'insertRange'));
   }
 
   /**
@@ -189,7 +195,9 @@ export class MapleTree<T = unknown> implements Iterable<MapleEntry<T>> {
    * with its whole range (which may start below index).
    */
   find(index: Index, max: Index = ULONG_MAX): MapleEntry<T> | undefined {
-    const [i, m] = checkRange(index, max, 'index', 'max');
+    const i = checkIndex(index, 'index');
+    const m = checkIndex(max, 'max');
+    checkOrder(i, m, 'index', 'max');
     core.stateSet(this.#mas, wire(i, 0), wire(i, 1));
     return this.#result(core.stateOp(this.#mas, OP_FIND, wire(m, 2)));
   }
@@ -215,7 +223,9 @@ export class MapleTree<T = unknown> implements Iterable<MapleEntry<T>> {
    * iteration are allowed: the walk resumes after the last range it returned.
    */
   *entries(first: Index = 0, last: Index = ULONG_MAX): IterableIterator<MapleEntry<T>> {
-    const [a, b] = checkRange(first, last, 'first', 'last');
+    const a = checkIndex(first, 'first');
+    const b = checkIndex(last, 'last');
+    checkOrder(a, b, 'first', 'last');
     const mas = core.stateNew(this.ptr);
     if (mas === 0) throw new MapleError('ENOMEM', 'entries');
     try {
@@ -293,22 +303,22 @@ export class MapleTree<T = unknown> implements Iterable<MapleEntry<T>> {
   // ── internals ──
 
   /**
-   * @internal Run a write whose core call is `call(entryWord)`, keeping entry handles exact: on
-   * failure nothing changes (the new handle is released and the error thrown), on success the
-   * ranges the write split gain a count and the ranges it covered lose one.
+   * @internal Run a write of entry over [a, b] (kind says which core call: a tree store or
+   * insert, or a store through the ma_state mas), keeping entry handles exact: on failure
+   * nothing changes (the new handle is released and the error thrown), on success the ranges
+   * the write split gain a count and the ranges it covered lose one.
    */
-  _write(op: string, a: Index, b: Index, entry: T | null, call: (word: number) => number,
-         insert = false): void {
+  _write(op: string, a: Index, b: Index, entry: T | null, kind: number, gfp: number, mas = 0): void {
     if (this.#ptr === 0) throw new Error(`MapleTree.${op}: used after free()`);
     if (this.entryMode === 'number') {
-      check(call(this.#encodeNumber(entry, op)), op);
+      check(this.#call(kind, a, b, this.#encodeNumber(entry, op), gfp, mas), op);
       this.#version++;
       return;
     }
     if (entry === undefined) throw new TypeError(`${op}: entry must not be undefined (null erases)`);
-    const deltas = insert ? undefined : this.#overlaps(a, b);
+    const deltas = kind === WRITE_INSERT ? undefined : this.#overlaps(a, b);
     const h = entry === null ? 0 : this.#handles.acquire(entry);
-    const status = call(h);
+    const status = this.#call(kind, a, b, h, gfp, mas);
     if (status < 0) {
       if (h !== 0) this.#handles.release(h);
       check(status, op);
@@ -319,6 +329,15 @@ export class MapleTree<T = unknown> implements Iterable<MapleEntry<T>> {
         if (deltas[k + 1] > 0) this.#handles.addRef(deltas[k]);
         else this.#handles.release(deltas[k]);
       }
+    }
+  }
+
+  #call(kind: number, a: Index, b: Index, word: number, gfp: number, mas: number): number {
+    switch (kind) {
+      case WRITE_STORE: return core.treeStore(this.#ptr, wire(a, 0), wire(b, 1), word, gfp);
+      case WRITE_INSERT: return core.treeInsert(this.#ptr, wire(a, 0), wire(b, 1), word, gfp);
+      case WRITE_MAS_STORE: return core.stateStore(mas, word, gfp);
+      default: return core.stateStorePrealloc(mas, word);
     }
   }
 
