@@ -6,7 +6,7 @@
 import { ENOMEM, MAPLE_MAX } from './config';
 import { OP_DUP } from './write';
 import {
-  NODE_SIZE, mteToNode, mteNodeType, mtMkNode, maIsLeaf, slotAt, setSlot, maDataEnd, slotMax,
+  NODE_SIZE, mteToNode, mteNodeType, mtMkNode, maIsLeaf, mteSlot, mteSetSlot, mteDataEnd, slotMax,
   setParent, setRootParent,
 } from './node';
 import {
@@ -27,28 +27,29 @@ function copyNode(enode: u64, max: u64, pool: usize, gfp: u32): u64 {
   }
   copied++;
   memory.copy(dst, src, NODE_SIZE);
+  const copy = mtMkNode(dst, type);
   if (!maIsLeaf(type)) {
-    const end = maDataEnd(src, max);
+    const end = mteDataEnd(enode, max);
     for (let s = 0; s <= end; s++) {
       if (failed) {
-        setSlot(dst, s, 0); // children not copied yet: nothing to free below here
+        mteSetSlot(copy, s, 0); // children not copied yet: nothing to free below here
         continue;
       }
-      const child = copyNode(slotAt(src, s), slotMax(src, s, end, max), pool, gfp);
-      setSlot(dst, s, child);
+      const child = copyNode(mteSlot(enode, s), slotMax(src, s, end, max), pool, gfp);
+      mteSetSlot(copy, s, child);
       if (child != 0) setParent(mteToNode(child), dst, s, type);
     }
   }
-  return mtMkNode(dst, type);
+  return copy;
 }
 
 /** Free a partial copy: only slots that were filled hold copies. */
 function freeCopy(enode: u64, max: u64, pool: usize): void {
   const node = mteToNode(enode);
   if (!maIsLeaf(mteNodeType(enode))) {
-    const end = maDataEnd(node, max);
+    const end = mteDataEnd(enode, max);
     for (let s = 0; s <= end; s++) {
-      const child = slotAt(node, s);
+      const child = mteSlot(enode, s);
       if (child == 0) break;
       freeCopy(child, slotMax(node, s, end, max), pool);
     }

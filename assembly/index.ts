@@ -21,6 +21,7 @@ import {
 import { reserved, reserveFill, reserveDrain, fitStat, fitReset } from './prealloc';
 import { validateTree, VAL_INFO, dumpTree, dumpText } from './validate';
 import { mtDup } from './dup';
+import { mtEmptyArea, mtAllocRange, mtAllocCyclic, gapVisits } from './gap';
 import { RANGE64_SLOTS } from './node';
 
 /** Key inputs (u64 x 3) for bigint keys. */
@@ -215,6 +216,28 @@ export function stateNomem(mas: usize, gfp: u32): i32 {
   setMasStatus(mas, MA_START);
   return 1;
 }
+
+// ── gaps (allocation-range trees) ──
+/** Empty area of `size` in [min, max]: lowest (forward 1) or highest; start to OUT. */
+export function treeEmptyArea(tree: usize, min: f64, max: f64, size: f64, forward: i32): i32 {
+  return mtEmptyArea(tree, key(min, 0), key(max, 1), key(size, 2), forward != 0, OUT);
+}
+/** As treeEmptyArea, and point the state at the found range (mas_empty_area[_rev]). */
+export function stateEmptyArea(mas: usize, min: f64, max: f64, size: f64, forward: i32): i32 {
+  const n = key(size, 2);
+  const r = mtEmptyArea(masTree(mas), key(min, 0), key(max, 1), n, forward != 0, OUT);
+  if (r == 0) masSetRange(mas, load<u64>(OUT), load<u64>(OUT) + n - 1);
+  return r;
+}
+export function treeAllocRange(tree: usize, size: f64, entry: f64, min: f64, max: f64,
+                               forward: i32, gfp: u32): i32 {
+  return mtAllocRange(tree, key(size, 2), word(entry), key(min, 0), key(max, 1), forward != 0, gfp, OUT);
+}
+/** mtree_alloc_cyclic; *next is read from and written to OUT + 8. */
+export function treeAllocCyclic(tree: usize, entry: f64, min: f64, max: f64, gfp: u32): i32 {
+  return mtAllocCyclic(tree, word(entry), key(min, 0), key(max, 1), OUT + 8, gfp, OUT);
+}
+export function lastGapVisits(): u32 { return gapVisits; }
 
 // ── validation ──
 export function validate(tree: usize): i32 { return validateTree(tree); }

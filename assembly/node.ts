@@ -245,3 +245,140 @@ export function maWriteNode(node: usize, pivots: usize, slots: usize, count: i32
   const below = i8x16.bitmask(lo) | (i8x16.bitmask(hi) << 16);
   return ctz(~below) >> 1;
 }
+
+// ── arange_64 and type-generic access ────────────────────────────────────────
+//
+// Internal nodes of allocation-range trees are arange_64: 9 pivots, 10 slots, and for each slot
+// the largest gap (NULL range size) below it; their metadata always holds the end (no pivot
+// test, as the kernel's mas_data_end does for this type) and the offset of the largest gap.
+//
+//   0        8                 80                 160                240   241
+//   ┌────────┬─────────────────┬──────────────────┬──────────────────┬─────┬─────┬─────┐
+//   │ parent │ pivot[0..8]     │ slot[0..9]       │ gap[0..9]        │ end │ gap │ pad │
+//   └────────┴─────────────────┴──────────────────┴──────────────────┴─────┴─────┴─────┘
+//
+// Leaves are leaf_64 in every tree. The mte* accessors below take the encoded node, so they
+// work for any type; the plain ones above are for leaf_64 / range_64 only.
+
+// @ts-ignore: decorator
+@inline export const ARANGE64_PIVOTS: i32 = 9;
+/** A non-root arange_64 node keeps its end offset at or above this (mt_min_slots). */
+// @ts-ignore: decorator
+@inline export const ARANGE64_MIN_END: i32 = 4;
+// @ts-ignore: decorator
+@inline const A_SLOTS: usize = 80;
+// @ts-ignore: decorator
+@inline const A_GAPS: usize = 160;
+// @ts-ignore: decorator
+@inline const A_META_END: usize = 240;
+// @ts-ignore: decorator
+@inline const A_META_GAP: usize = 241;
+
+// @ts-ignore: decorator
+@inline export function mtSlots(type: u32): i32 {
+  return type == MAPLE_ARANGE_64 ? ARANGE64_SLOTS : RANGE64_SLOTS;
+}
+// @ts-ignore: decorator
+@inline export function mtPivots(type: u32): i32 {
+  return type == MAPLE_ARANGE_64 ? ARANGE64_PIVOTS : RANGE64_PIVOTS;
+}
+// @ts-ignore: decorator
+@inline export function mtMinEnd(type: u32): i32 {
+  return type == MAPLE_ARANGE_64 ? ARANGE64_MIN_END : RANGE64_MIN_END;
+}
+// @ts-ignore: decorator
+@inline function slotBase(type: u32): usize {
+  return type == MAPLE_ARANGE_64 ? A_SLOTS : SLOTS;
+}
+
+// @ts-ignore: decorator
+@inline export function mteSlot(enode: u64, i: i32): u64 {
+  const node = mteToNode(enode);
+  return load<u64>(node + slotBase(mteNodeType(enode)) + (<usize>i << 3));
+}
+// @ts-ignore: decorator
+@inline export function mteSetSlot(enode: u64, i: i32, v: u64): void {
+  const node = mteToNode(enode);
+  store<u64>(node + slotBase(mteNodeType(enode)) + (<usize>i << 3), v);
+}
+// @ts-ignore: decorator
+@inline export function gapAt(node: usize, i: i32): u64 {
+  return load<u64>(node + (<usize>i << 3), A_GAPS);
+}
+// @ts-ignore: decorator
+@inline export function setGap(node: usize, i: i32, v: u64): void {
+  store<u64>(node + (<usize>i << 3), v, A_GAPS);
+}
+// @ts-ignore: decorator
+@inline export function aMetaEnd(node: usize): i32 {
+  return load<u8>(node, A_META_END);
+}
+// @ts-ignore: decorator
+@inline export function aMetaGap(node: usize): i32 {
+  return load<u8>(node, A_META_GAP);
+}
+// @ts-ignore: decorator
+@inline export function setAMetaGap(node: usize, off: i32): void {
+  store<u8>(node, <u8>off, A_META_GAP);
+}
+
+/** Offset of the last used slot of any node (mas_data_end). */
+// @ts-ignore: decorator
+@inline export function mteDataEnd(enode: u64, max: u64): i32 {
+  const node = mteToNode(enode);
+  return mteNodeType(enode) == MAPLE_ARANGE_64 ? aMetaEnd(node) : maDataEnd(node, max);
+}
+
+/** Slot holding index in any node: the first pivot at or above it, else the last slot. */
+// @ts-ignore: decorator
+@inline export function mtePivotSlot(enode: u64, index: u64): i32 {
+  const node = mteToNode(enode);
+  if (mteNodeType(enode) != MAPLE_ARANGE_64) return maPivotSlot(node, index);
+  const end = aMetaEnd(node);
+  let off = 0;
+  while (off < end && pivotAt(node, off) < index) off++;
+  return off;
+}
+
+/** Largest gap recorded in an arange_64 node (at its metadata's gap offset). */
+// @ts-ignore: decorator
+@inline export function maMaxGap(node: usize): u64 {
+  return gapAt(node, aMetaGap(node));
+}
+
+/**
+ * Rewrite any node from (range max, slot[, gap]) arrays, as maWriteNode does for range_64;
+ * an arange_64 node also takes its gaps and records the end and the largest gap's offset.
+ */
+export function mteWriteNode(node: usize, type: u32, pivots: usize, slots: usize, gaps: usize,
+                             count: i32): void {
+  if (type != MAPLE_ARANGE_64) {
+    maWriteNode(node, pivots, slots, count);
+    return;
+  }
+  let best = 0;
+  for (let i = 0; i < ARANGE64_SLOTS; i++) {
+    const live = i < count;
+    if (i < ARANGE64_PIVOTS) setPivot(node, i, live ? load<u64>(pivots + (<usize>i << 3)) : 0);
+    store<u64>(node + A_SLOTS + (<usize>i << 3), live ? load<u64>(slots + (<usize>i << 3)) : 0);
+    const gap = live ? load<u64>(gaps + (<usize>i << 3)) : 0;
+    setGap(node, i, gap);
+    if (live && gap > gapAt(node, best)) best = i;
+  }
+  store<u8>(node, <u8>(count - 1), A_META_END);
+  setAMetaGap(node, best);
+  store<u16>(node, 0, A_META_GAP + 1);
+}
+
+/** Largest NULL range in a leaf spanning [min, max] (mas_leaf_max_gap). */
+export function maLeafMaxGap(node: usize, min: u64, max: u64): u64 {
+  const end = maDataEnd(node, max);
+  let best: u64 = 0;
+  let lo = min;
+  for (let i = 0; i <= end; i++) {
+    const hi = slotMax(node, i, end, max);
+    if (slotAt(node, i) == 0 && hi - lo + 1 > best) best = hi - lo + 1;
+    lo = hi + 1;
+  }
+  return best;
+}

@@ -16,8 +16,8 @@
 //   spanning store (up to three nodes a level, and a new root)               3h + 1
 
 import { DEBUG, ENOMEM } from './config';
-import { RANGE64_SLOTS, RANGE64_MIN_END } from './node';
-import { lvl, lvEnd } from './tree';
+import { mteNodeType, mtSlots, mtMinEnd } from './node';
+import { lvl, lvEnd, lvEnode } from './tree';
 import { nodeAlloc, nodeFree, GFP_NOWAIT, addPoolReserved } from './pool';
 
 /** Store types (the kernel's enum store_type, plus the no-op and empty-tree cases). */
@@ -99,24 +99,26 @@ export function nodeRequest(type: i32, path: usize, ld: i32): i32 {
   switch (type) {
     case WR_NEW_ROOT: return 1;
     case WR_SPLIT_STORE: {
-      const s = climb(path, ld, RANGE64_SLOTS - 1, 0);
+      const s = climb(path, ld, true);
       return s > ld ? 2 * s + 1 : 2 * s;
     }
-    case WR_REBALANCE: return 2 * climb(path, ld, RANGE64_MIN_END, 1);
+    case WR_REBALANCE: return 2 * climb(path, ld, false);
     case WR_SPANNING_STORE: return 3 * (ld + 1) + 1;
   }
   return 0;
 }
 
 /**
- * Levels a split (end == 15: full) or a rebalance (end <= 6: at the minimum) carries up: the
- * leaf, plus each ancestor from the parent up that is full / minimal, down to depth `top`.
+ * Levels a split (full: each ancestor at its last slot) or a rebalance (each non-root ancestor
+ * at its minimum) carries up: the leaf, plus the consecutive such ancestors above it.
  */
-function climb(path: usize, ld: i32, end: i32, top: i32): i32 {
+function climb(path: usize, ld: i32, split: bool): i32 {
   let s = 1;
-  for (let d = ld - 1; d >= top; d--) {
-    const e = lvEnd(lvl(path, d));
-    if (end == RANGE64_SLOTS - 1 ? e < end : e > end) break;
+  for (let d = ld - 1; d >= (split ? 0 : 1); d--) {
+    const lv = lvl(path, d);
+    const type = mteNodeType(lvEnode(lv));
+    const e = lvEnd(lv);
+    if (split ? e < mtSlots(type) - 1 : e > mtMinEnd(type)) break;
     s++;
   }
   return s;

@@ -16,17 +16,25 @@
 // children of the new nodes, swaps the new subtree in with a single pointer store and frees
 // every node that is no longer reachable. A failed allocation frees the new nodes again and
 // returns -ENOMEM with the tree untouched.
+//
+// In allocation-range trees internal nodes are arange_64 and every item of an internal level
+// also carries its child's largest gap (BIG_GAP): kept children bring theirs from the old
+// parent, new nodes get theirs computed as they are cut, and the level that takes the change
+// in place passes its new largest gap up the path (gap.ts).
 
 import { MAPLE_MAX, MAPLE_HEIGHT_MAX, ENOMEM, DEBUG } from './config';
 import {
-  MAPLE_LEAF_64, MAPLE_RANGE_64, RANGE64_SLOTS, RANGE64_MIN_END,
-  mtMkNode, mteToNode, mteNodeType, maIsLeaf, mteIsLeaf, pivotAt, slotAt, setSlot, slotMax,
-  maDataEnd, maWriteNode, setParent, setRootParent, mteParent,
+  MAPLE_LEAF_64, MAPLE_ARANGE_64, RANGE64_SLOTS,
+  mtMkNode, mteToNode, mteNodeType, maIsLeaf, mteIsLeaf, pivotAt, slotAt, slotMax, mteSlot,
+  mteDataEnd, mteWriteNode, setParent, setRootParent, mteParent, mtSlots, mtMinEnd, gapAt,
+  maLeafMaxGap, maMaxGap,
 } from './node';
 import {
   treeRoot, setTreeRoot, treeHeight, setTreeHeight, treePool, addTreeNodes, bumpGen,
+  mtIsAlloc, mtInternalType,
   lvl, lvEnode, lvNode, lvMin, lvMax, lvOffset, lvEnd, setLvOffset, pathDescend, LEVEL_SIZE,
 } from './tree';
+import { propagateGap } from './gap';
 import { nodeAlloc, nodeFree, GFP_NOWAIT } from './pool';
 import { reservePop, reservePush } from './prealloc';
 import { masBulk } from './walk';
@@ -40,6 +48,7 @@ export const RPATH: usize = memory.data(<i32>(MAPLE_HEIGHT_MAX * <i32>LEVEL_SIZE
 @inline const BIG_MAX: i32 = 64;
 export const BIG_PIV: usize = memory.data(BIG_MAX * 8, 16);
 export const BIG_SLOT: usize = memory.data(BIG_MAX * 8, 16);
+const BIG_GAP: usize = memory.data(BIG_MAX * 8, 16);
 let big: i32 = 0;
 
 // Nodes made by the write in progress: (address u32, item count u16, node type u16).
@@ -48,21 +57,26 @@ let big: i32 = 0;
 const ALLOCS: usize = memory.data(ALLOC_MAX * 8, 16);
 let allocs: i32 = 0;
 
-// The new nodes of the level just cut: encoded node and range max.
+// The new nodes of the level just cut: encoded node, range max, largest gap.
 const NEW_ENODE: usize = memory.data(4 * 8, 16);
 const NEW_MAX: usize = memory.data(4 * 8, 16);
+const NEW_GAP: usize = memory.data(4 * 8, 16);
 
 /** The tree being written, its pool, and the ma_state whose reserve supplies the nodes. */
 export let wrTree: usize = 0;
 let wrPool: usize = 0;
 let wrMas: usize = 0;
 let taken: i32 = 0;
+let wrAlloc: bool = false;
+let wrInternal: u32 = 0;
 
 export function wrBegin(tree: usize): void {
   wrTree = tree;
   wrPool = treePool(tree);
   wrMas = 0;
   allocs = 0;
+  wrAlloc = mtIsAlloc(tree);
+  wrInternal = mtInternalType(tree);
 }
 
 /** Take this write's nodes from the reserve of mas. */
@@ -120,28 +134,46 @@ export function bigPush(pivot: u64, slot: u64): void {
   big++;
 }
 
-/** Append every item of a node (a pulled-in right neighbour). */
-function bigAppendNode(lv: usize): void {
-  const node = lvNode(lv);
+/** Append a child of an internal level with its largest gap; children never merge. */
+function bigPushChild(pivot: u64, child: u64, gap: u64): void {
+  if (DEBUG) assert(big < BIG_MAX, 'big node overflow');
+  store<u64>(BIG_PIV + (<usize>big << 3), pivot);
+  store<u64>(BIG_SLOT + (<usize>big << 3), child);
+  store<u64>(BIG_GAP + (<usize>big << 3), gap);
+  big++;
+}
+
+/** Largest gap recorded for slot s of an internal node (0 where gaps are not tracked). */
+// @ts-ignore: decorator
+@inline function childGap(enode: u64, s: i32): u64 {
+  return wrAlloc ? gapAt(mteToNode(enode), s) : 0;
+}
+
+/** Append items s0..s1 of the node at a path level (leaf items, or children with gaps). */
+function bigAppendItems(lv: usize, s0: i32, s1: i32): void {
+  const enode = lvEnode(lv);
+  const node = mteToNode(enode);
   const end = lvEnd(lv);
   const max = lvMax(lv);
-  for (let s = 0; s <= end; s++) bigPush(slotMax(node, s, end, max), slotAt(node, s));
+  if (mteIsLeaf(enode)) {
+    for (let s = s0; s <= s1; s++) bigPush(slotMax(node, s, end, max), slotAt(node, s));
+  } else {
+    for (let s = s0; s <= s1; s++) bigPushChild(slotMax(node, s, end, max), mteSlot(enode, s), childGap(enode, s));
+  }
 }
 
 /** Put every item of a node in front of the current contents (a pulled-in left neighbour). */
 function bigPrependNode(lv: usize): void {
-  const node = lvNode(lv);
-  const end = lvEnd(lv);
-  const max = lvMax(lv);
-  const n = end + 1;
+  const n = lvEnd(lv) + 1;
   if (DEBUG) assert(big + n <= BIG_MAX, 'big node overflow');
-  memory.copy(BIG_PIV + (<usize>n << 3), BIG_PIV, <usize>big << 3);
-  memory.copy(BIG_SLOT + (<usize>n << 3), BIG_SLOT, <usize>big << 3);
-  for (let s = 0; s < n; s++) {
-    store<u64>(BIG_PIV + (<usize>s << 3), slotMax(node, s, end, max));
-    store<u64>(BIG_SLOT + (<usize>s << 3), slotAt(node, s));
-  }
-  big += n;
+  const bytes = <usize>big << 3;
+  memory.copy(BIG_PIV + (<usize>n << 3), BIG_PIV, bytes);
+  memory.copy(BIG_SLOT + (<usize>n << 3), BIG_SLOT, bytes);
+  memory.copy(BIG_GAP + (<usize>n << 3), BIG_GAP, bytes);
+  const kept = big;
+  big = 0;
+  bigAppendItems(lv, 0, n - 1);
+  big = n + kept;
 }
 
 // ── moving the run's edges ───────────────────────────────────────────────────
@@ -180,22 +212,28 @@ function extendLeft(k: i32, cross: bool): bool {
  * Fails only when the run already is the whole level.
  */
 function pullNeighbour(k: i32): bool {
-  if (extendRight(k, false)) { bigAppendNode(lvl(RPATH, k)); return true; }
+  if (extendRight(k, false)) { appendNode(lvl(RPATH, k)); return true; }
   if (extendLeft(k, false)) { bigPrependNode(lvl(LPATH, k)); return true; }
-  if (extendRight(k, true)) { bigAppendNode(lvl(RPATH, k)); return true; }
+  if (extendRight(k, true)) { appendNode(lvl(RPATH, k)); return true; }
   if (extendLeft(k, true)) { bigPrependNode(lvl(LPATH, k)); return true; }
   return false;
 }
 
-// Most items two nodes take when pushing, keeping a slot spare so a push never needs three.
+/** Append every item of the node at a path level (a pulled-in right neighbour). */
+function appendNode(lv: usize): void {
+  bigAppendItems(lv, 0, lvEnd(lv));
+}
+
+/** Most items two nodes of a type take when pushing: a slot spare, so a push never needs three. */
 // @ts-ignore: decorator
-@inline const PUSH_SPACE: i32 = 2 * RANGE64_SLOTS - 2;
+@inline function pushSpace(type: u32): i32 {
+  return 2 * mtSlots(type) - 2;
+}
 
 /** Item count of the sibling at `offset` of a path level's node. */
 function siblingCount(lv: usize, offset: i32): i32 {
-  const node = lvNode(lv);
-  const max = slotMax(node, offset, lvEnd(lv), lvMax(lv));
-  return maDataEnd(mteToNode(slotAt(node, offset)), max) + 1;
+  const max = slotMax(lvNode(lv), offset, lvEnd(lv), lvMax(lv));
+  return mteDataEnd(mteSlot(lvEnode(lv), offset), max) + 1;
 }
 
 /**
@@ -203,17 +241,17 @@ function siblingCount(lv: usize, offset: i32): i32 {
  * room, so the split does not ripple upwards. Returns -1 when the left sibling was taken in,
  * 1 for the right, 0 when neither had room.
  */
-function pushToSibling(k: i32): i32 {
+function pushToSibling(k: i32, type: u32): i32 {
   const parent = lvl(LPATH, k - 1);
   const off = lvOffset(parent);
-  if (off > 0 && siblingCount(parent, off - 1) + big <= PUSH_SPACE) {
+  if (off > 0 && siblingCount(parent, off - 1) + big <= pushSpace(type)) {
     extendLeft(k, false);
     bigPrependNode(lvl(LPATH, k));
     return -1;
   }
-  if (off < lvEnd(parent) && siblingCount(parent, off + 1) + big <= PUSH_SPACE) {
+  if (off < lvEnd(parent) && siblingCount(parent, off + 1) + big <= pushSpace(type)) {
     extendRight(k, false);
-    bigAppendNode(lvl(RPATH, k));
+    appendNode(lvl(RPATH, k));
     return 1;
   }
   return 0;
@@ -221,21 +259,26 @@ function pushToSibling(k: i32): i32 {
 
 // ── cutting the contents into nodes ──────────────────────────────────────────
 
+/** Fewest items a non-root node of a type holds. */
 // @ts-ignore: decorator
-@inline const MIN_ITEMS: i32 = RANGE64_MIN_END + 1;
+@inline function minItems(type: u32): i32 {
+  return mtMinEnd(type) + 1;
+}
 
 /**
- * Size of the next piece when `left` items remain for `pieces` nodes (mab_calc_split).
- * bias -1 fills the first node (items pushed left), 1 fills the last (pushed right).
- * A leaf piece may not end on NULL: the cut moves one item either way.
+ * Size of the next piece when `left` items remain for `pieces` nodes of a type
+ * (mab_calc_split). bias -1 fills the first node (items pushed left), 1 fills the last
+ * (pushed right). A leaf piece may not end on NULL: the cut moves one item either way.
  */
-function pieceSize(start: i32, left: i32, pieces: i32, bias: i32, leaf: bool): i32 {
+function pieceSize(start: i32, left: i32, pieces: i32, bias: i32, type: u32): i32 {
+  const slots = mtSlots(type);
+  const least = minItems(type);
   let size: i32;
-  if (bias < 0) size = min(RANGE64_SLOTS, left - MIN_ITEMS * (pieces - 1));
-  else if (bias > 0 && pieces == 2) size = max(left - RANGE64_SLOTS, MIN_ITEMS);
+  if (bias < 0) size = min(slots, left - least * (pieces - 1));
+  else if (bias > 0 && pieces == 2) size = max(left - slots, least);
   else size = (left + pieces - 1) / pieces;
-  if (leaf && bigSlot(start + size - 1) == 0) {
-    if (size < RANGE64_SLOTS && left - size - 1 >= MIN_ITEMS * (pieces - 1)) size++;
+  if (maIsLeaf(type) && bigSlot(start + size - 1) == 0) {
+    if (size < slots && left - size - 1 >= least * (pieces - 1)) size++;
     else size--;
   }
   return size;
@@ -260,25 +303,43 @@ function rollback(): i32 {
   return -ENOMEM;
 }
 
-/** Cut the big node into m new nodes of the given type. Returns m, or 0 on ENOMEM. */
-function cutLevel(bias: i32, leaf: bool): i32 {
+/**
+ * Cut the big node into m new nodes of the given type, the first starting at lo. Returns m,
+ * or 0 on ENOMEM. Each new node's largest gap goes to NEW_GAP for the level above.
+ */
+function cutLevel(bias: i32, type: u32, lo: u64): i32 {
   const n = big;
-  const m = n <= RANGE64_SLOTS ? 1 : n <= PUSH_SPACE ? 2 : 3;
-  const type = leaf ? MAPLE_LEAF_64 : MAPLE_RANGE_64;
+  const slots = mtSlots(type);
+  const m = n <= slots ? 1 : n <= pushSpace(type) ? 2 : 3;
   let start = 0;
+  let min = lo;
   for (let p = 0; p < m; p++) {
-    const size = p == m - 1 ? n - start : pieceSize(start, n - start, m - p, bias, leaf);
-    if (DEBUG) assert(size > 0 && size <= RANGE64_SLOTS, 'split produced a bad node size');
+    const size = p == m - 1 ? n - start : pieceSize(start, n - start, m - p, bias, type);
+    if (DEBUG) assert(size > 0 && size <= slots, 'split produced a bad node size');
     const node = newNode();
     if (node == 0) return 0;
     store<u16>(ALLOCS + (<usize>(allocs - 1) << 3), <u16>size, 4);
     store<u16>(ALLOCS + (<usize>(allocs - 1) << 3), <u16>type, 6);
-    maWriteNode(node, BIG_PIV + (<usize>start << 3), BIG_SLOT + (<usize>start << 3), size);
+    const at = <usize>start << 3;
+    mteWriteNode(node, type, BIG_PIV + at, BIG_SLOT + at, BIG_GAP + at, size);
+    const max = bigPiv(start + size - 1);
+    let gap: u64 = 0;
+    if (wrAlloc) gap = maIsLeaf(type) ? maLeafMaxGap(node, min, max) : maMaxGap(node);
     store<u64>(NEW_ENODE + (<usize>p << 3), mtMkNode(node, type));
-    store<u64>(NEW_MAX + (<usize>p << 3), bigPiv(start + size - 1));
+    store<u64>(NEW_MAX + (<usize>p << 3), max);
+    store<u64>(NEW_GAP + (<usize>p << 3), gap);
     start += size;
+    min = max + 1;
   }
   return m;
+}
+
+/** Push the nodes just cut as the children of the level above. */
+function bigPushNew(m: i32): void {
+  for (let p = 0; p < m; p++) {
+    const at = <usize>p << 3;
+    bigPushChild(load<u64>(NEW_MAX + at), load<u64>(NEW_ENODE + at), load<u64>(NEW_GAP + at));
+  }
 }
 
 // ── the level loop ───────────────────────────────────────────────────────────
@@ -292,16 +353,17 @@ export function rebuild(ld: i32): i32 {
   let k = ld;
   while (true) {
     const leaf = k == ld;
+    const type = leaf ? MAPLE_LEAF_64 : wrInternal;
     let lo = lvMin(lvl(LPATH, k));
     let hi = lvMax(lvl(RPATH, k));
     let single = lvEnode(lvl(LPATH, k)) == lvEnode(lvl(RPATH, k));
     let bias = 0;
     if (lo != 0 || hi != MAPLE_MAX) {
-      if (big < MIN_ITEMS) {
+      if (big < minItems(type)) {
         pullNeighbour(k);
         single = false;
-      } else if (big > RANGE64_SLOTS && single) {
-        bias = pushToSibling(k);
+      } else if (big > mtSlots(type) && single) {
+        bias = pushToSibling(k, type);
         if (bias != 0) single = false;
       }
       lo = lvMin(lvl(LPATH, k));
@@ -320,14 +382,14 @@ export function rebuild(ld: i32): i32 {
       return 0;
     }
 
-    if (!leaf && single && big <= RANGE64_SLOTS && (big >= MIN_ITEMS || k == 0)) {
+    if (!leaf && single && big <= mtSlots(type) && (big >= minItems(type) || k == 0)) {
       // The run's parent takes the new nodes without splitting: rewrite it in place.
       commit();
       rewriteInPlace(k);
       return 0;
     }
 
-    const m = cutLevel(bias, leaf);
+    const m = cutLevel(bias, type, lo);
     if (m == 0) return rollback();
 
     if (whole && m == 1) {
@@ -339,10 +401,8 @@ export function rebuild(ld: i32): i32 {
     if (k == 0) {
       // The root split: a new root above the cut nodes.
       bigReset();
-      for (let p = 0; p < m; p++) {
-        bigPush(load<u64>(NEW_MAX + (<usize>p << 3)), load<u64>(NEW_ENODE + (<usize>p << 3)));
-      }
-      if (cutLevel(0, false) == 0) return rollback();
+      bigPushNew(m);
+      if (cutLevel(0, wrInternal, 0) == 0) return rollback();
       commit();
       newRoot(load<u64>(NEW_ENODE), ld - k + 2);
       return 0;
@@ -353,17 +413,10 @@ export function rebuild(ld: i32): i32 {
     // Up a level: the parents' kept slots around the new nodes.
     const pl = lvl(LPATH, k - 1);
     const pr = lvl(RPATH, k - 1);
-    const pnode = lvNode(pl);
     bigReset();
-    for (let s = 0; s < lvOffset(pl); s++) bigPush(pivotAt(pnode, s), slotAt(pnode, s));
-    for (let p = 0; p < m; p++) {
-      bigPush(load<u64>(NEW_MAX + (<usize>p << 3)), load<u64>(NEW_ENODE + (<usize>p << 3)));
-    }
-    const rnode = lvNode(pr);
-    const rend = lvEnd(pr);
-    for (let s = lvOffset(pr) + 1; s <= rend; s++) {
-      bigPush(slotMax(rnode, s, rend, lvMax(pr)), slotAt(rnode, s));
-    }
+    bigAppendItems(pl, 0, lvOffset(pl) - 1);
+    bigPushNew(m);
+    bigAppendItems(pr, lvOffset(pr) + 1, lvEnd(pr));
     k--;
   }
 }
@@ -376,9 +429,9 @@ function commit(): void {
     const rec = ALLOCS + (<usize>a << 3);
     const type = <u32>load<u16>(rec, 6);
     if (maIsLeaf(type)) continue;
-    const node = <usize>load<u32>(rec);
+    const enode = mtMkNode(<usize>load<u32>(rec), type);
     const count = <i32>load<u16>(rec, 4);
-    for (let s = 0; s < count; s++) setParent(mteToNode(slotAt(node, s)), node, s, type);
+    for (let s = 0; s < count; s++) setParent(mteToNode(mteSlot(enode, s)), mteToNode(enode), s, type);
   }
   addTreeNodes(wrTree, allocs);
   allocs = 0;
@@ -387,6 +440,7 @@ function commit(): void {
 // The children a rewrite in place drops: encoded node and range max.
 const DROPPED: usize = memory.data(RANGE64_SLOTS * 16, 16);
 
+
 /**
  * Node store at an internal level: write the big node into the run's node at level k itself
  * (no RCU readers here, so the kernel's non-RCU node store applies), point its children at
@@ -394,22 +448,24 @@ const DROPPED: usize = memory.data(RANGE64_SLOTS * 16, 16);
  */
 function rewriteInPlace(k: i32): void {
   const lv = lvl(LPATH, k);
-  const node = lvNode(lv);
-  const type = mteNodeType(lvEnode(lv));
+  const enode = lvEnode(lv);
+  const node = mteToNode(enode);
+  const type = mteNodeType(enode);
   const end = lvEnd(lv);
   const max = lvMax(lv);
   const first = lvOffset(lv);
   const dropped = lvOffset(lvl(RPATH, k)) - first + 1;
   for (let i = 0; i < dropped; i++) {
     const s = first + i;
-    store<u64>(DROPPED + (<usize>i << 4), slotAt(node, s));
+    store<u64>(DROPPED + (<usize>i << 4), mteSlot(enode, s));
     store<u64>(DROPPED + (<usize>i << 4), slotMax(node, s, end, max), 8);
   }
-  maWriteNode(node, BIG_PIV, BIG_SLOT, big);
-  for (let s = 0; s < big; s++) setParent(mteToNode(slotAt(node, s)), node, s, type);
+  mteWriteNode(node, type, BIG_PIV, BIG_SLOT, BIG_GAP, big);
+  for (let s = 0; s < big; s++) setParent(mteToNode(mteSlot(enode, s)), node, s, type);
   for (let i = 0; i < dropped; i++) {
     freeDead(load<u64>(DROPPED + (<usize>i << 4)), load<u64>(DROPPED + (<usize>i << 4), 8));
   }
+  if (wrAlloc) propagateGap(LPATH, k, maMaxGap(node));
 }
 
 /** Make enode the root of a tree of the given height and free the old nodes above it. */
@@ -428,9 +484,9 @@ function newRoot(enode: u64, height: i32): void {
 function freeDead(enode: u64, max: u64): void {
   const node = mteToNode(enode);
   if (!mteIsLeaf(enode)) {
-    const end = maDataEnd(node, max);
+    const end = mteDataEnd(enode, max);
     for (let s = 0; s <= end; s++) {
-      const child = slotAt(node, s);
+      const child = mteSlot(enode, s);
       if (mteParent(mteToNode(child)) == node) freeDead(child, slotMax(node, s, end, max));
     }
   }
@@ -442,8 +498,8 @@ function freeDead(enode: u64, max: u64): void {
 function freeSubtree(enode: u64, max: u64): void {
   const node = mteToNode(enode);
   if (!mteIsLeaf(enode)) {
-    const end = maDataEnd(node, max);
-    for (let s = 0; s <= end; s++) freeSubtree(slotAt(node, s), slotMax(node, s, end, max));
+    const end = mteDataEnd(enode, max);
+    for (let s = 0; s <= end; s++) freeSubtree(mteSlot(enode, s), slotMax(node, s, end, max));
   }
   nodeFree(wrPool, node);
   addTreeNodes(wrTree, -1);

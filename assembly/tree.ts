@@ -14,7 +14,8 @@
 import { objAlloc, objFree, OBJ_SMALL, poolTrees, setPoolTrees } from './pool';
 import { MAPLE_MAX } from './config';
 import {
-  mteToNode, mteIsLeaf, maDataEnd, pivotAt, slotAt, slotMin, slotMax, maPivotSlot,
+  mteToNode, mteIsLeaf, mteDataEnd, mteSlot, mtePivotSlot, slotMin, slotMax,
+  MAPLE_RANGE_64, MAPLE_ARANGE_64,
 } from './node';
 
 // @ts-ignore: decorator
@@ -46,6 +47,9 @@ export function bumpGen(tree: usize): void {
 /** MT_FLAGS_ALLOC_RANGE: internal nodes track gaps (arange_64). */
 // @ts-ignore: decorator
 @inline export const MT_FLAGS_ALLOC_RANGE: u32 = 1;
+/** MT_FLAGS_ALLOC_WRAPPED: the last cyclic allocation took the top index. */
+// @ts-ignore: decorator
+@inline export const MT_FLAGS_ALLOC_WRAPPED: u32 = 2;
 
 // @ts-ignore: decorator
 @inline export function treeRoot(tree: usize): u64 { return load<u64>(tree, T_ROOT); }
@@ -58,7 +62,17 @@ export function bumpGen(tree: usize): void {
 // @ts-ignore: decorator
 @inline export function treeFlags(tree: usize): u32 { return load<u32>(tree, T_FLAGS); }
 // @ts-ignore: decorator
+@inline export function setTreeFlags(tree: usize, f: u32): void { store<u32>(tree, f, T_FLAGS); }
+// @ts-ignore: decorator
 @inline export function treePool(tree: usize): usize { return load<usize>(tree, T_POOL); }
+/** Whether the tree tracks gaps (MT_FLAGS_ALLOC_RANGE). */
+// @ts-ignore: decorator
+@inline export function mtIsAlloc(tree: usize): bool { return (treeFlags(tree) & MT_FLAGS_ALLOC_RANGE) != 0; }
+/** The type of the tree's internal nodes: arange_64 when it tracks gaps, else range_64. */
+// @ts-ignore: decorator
+@inline export function mtInternalType(tree: usize): u32 {
+  return mtIsAlloc(tree) ? MAPLE_ARANGE_64 : MAPLE_RANGE_64;
+}
 // @ts-ignore: decorator
 @inline export function treeNodes(tree: usize): u32 { return load<u32>(tree, T_NODES); }
 // @ts-ignore: decorator
@@ -121,7 +135,7 @@ export function treeRelease(tree: usize): void {
   store<u64>(lv, min, 8);
   store<u64>(lv, max, 16);
   store<i32>(lv, offset, 24);
-  store<i32>(lv, maDataEnd(mteToNode(enode), max), 28);
+  store<i32>(lv, mteDataEnd(enode, max), 28);
 }
 
 /** Range of the slot a level's offset points at. */
@@ -135,15 +149,7 @@ export function treeRelease(tree: usize): void {
 }
 // @ts-ignore: decorator
 @inline export function lvSlot(lv: usize): u64 {
-  return slotAt(lvNode(lv), lvOffset(lv));
-}
-
-/** Offset of the slot holding index in a node (the first pivot at or above it). */
-// @ts-ignore: decorator
-@inline export function maOffsetOf(node: usize, end: i32, index: u64): i32 {
-  let off = 0;
-  while (off < end && pivotAt(node, off) < index) off++;
-  return off;
+  return mteSlot(lvEnode(lv), lvOffset(lv));
 }
 
 /** Enter the child under level d's offset, recording it at level d + 1 with the given offset. */
@@ -166,8 +172,8 @@ export function mtWalk(tree: usize, index: u64, path: usize): i32 {
   let d = 0;
   while (true) {
     const node = mteToNode(enode);
-    const end = maDataEnd(node, max);
-    const off = maPivotSlot(node, index);
+    const end = mteDataEnd(enode, max);
+    const off = mtePivotSlot(enode, index);
     const lv = lvl(path, d);
     store<u64>(lv, enode, 0);
     store<u64>(lv, min, 8);
@@ -178,7 +184,7 @@ export function mtWalk(tree: usize, index: u64, path: usize): i32 {
     const childMin = slotMin(node, off, min);
     max = slotMax(node, off, end, max);
     min = childMin;
-    enode = slotAt(node, off);
+    enode = mteSlot(enode, off);
     d++;
   }
 }

@@ -9,12 +9,13 @@
 
 import { MAPLE_MAX } from './config';
 import {
-  RANGE64_SLOTS, RANGE64_PIVOTS, RANGE64_MIN_END, MAPLE_LEAF_64, MAPLE_RANGE_64,
-  mteToNode, mteNodeType, maIsLeaf, pivotAt, slotAt, maDataEnd, metaEnd, metaGap,
+  MAPLE_LEAF_64, MAPLE_ARANGE_64,
+  mteToNode, mteNodeType, maIsLeaf, pivotAt, slotAt, metaEnd, metaGap, mtSlots, mtPivots,
+  mtMinEnd, mteDataEnd, mteSlot, gapAt, aMetaGap,
   parentWord, mteIsRoot, mteRootTree, mteParent, mteParentSlot, mteParentIsArange, mteIsDead,
   slotMax,
 } from './node';
-import { treeRoot, treeHeight, treeNodes, treeFlags } from './tree';
+import { treeRoot, treeHeight, treeNodes, treeFlags, mtInternalType } from './tree';
 
 /** Violation codes; src/ maps them to messages. */
 export const V_OK = 0;
@@ -34,6 +35,7 @@ export const V_METADATA = 13;
 export const V_NODE_COUNT = 14;
 export const V_DEAD_NODE = 15;
 export const V_NODE_TYPE = 16;
+export const V_GAP = 17;
 
 /** Where the first violation was found: node address, offset, depth. */
 export const VAL_INFO: usize = memory.data(16, 8);
@@ -41,6 +43,7 @@ export const VAL_INFO: usize = memory.data(16, 8);
 let lastWasNull: bool = false;
 let seen: u32 = 0;
 let leafDepth: i32 = 0;
+let internalType: u32 = 0;
 
 function fail(code: i32, node: usize, offset: i32, depth: i32): i32 {
   store<u32>(VAL_INFO, <u32>node, 0);
@@ -61,35 +64,47 @@ export function validateTree(tree: usize): i32 {
   lastWasNull = false;
   seen = 0;
   leafDepth = height - 1;
+  internalType = mtInternalType(tree);
   const r = validateNode(root, 0, MAPLE_MAX, 0);
   if (r != V_OK) return r;
   if (seen != treeNodes(tree)) return fail(V_NODE_COUNT, node, <i32>seen, 0);
   return V_OK;
 }
 
+// The largest gap of the subtree validateNode just checked.
+let subtreeGap: u64 = 0;
+
 function validateNode(enode: u64, min: u64, max: u64, depth: i32): i32 {
   const node = mteToNode(enode);
   const type = mteNodeType(enode);
   seen++;
   if (mteIsDead(node)) return fail(V_DEAD_NODE, node, 0, depth);
-  if (type != MAPLE_LEAF_64 && type != MAPLE_RANGE_64) return fail(V_NODE_TYPE, node, 0, depth);
   const leaf = maIsLeaf(type);
+  const expected = leaf ? MAPLE_LEAF_64 : internalType;
+  if (type != expected) return fail(V_NODE_TYPE, node, 0, depth);
   if (leaf != (depth == leafDepth)) return fail(V_DEPTH, node, 0, depth);
 
-  const end = maDataEnd(node, max);
-  if (end >= RANGE64_SLOTS) return fail(V_METADATA, node, end, depth);
-  if (end < RANGE64_PIVOTS - 1 && pivotAt(node, end) != max) return fail(V_END_PIVOT, node, end, depth);
-  if (end < RANGE64_SLOTS - 1 && (metaEnd(node) != end || metaGap(node) != 0)) {
+  const slots = mtSlots(type);
+  const pivots = mtPivots(type);
+  const arange = type == MAPLE_ARANGE_64;
+  const end = mteDataEnd(enode, max);
+  if (end >= slots) return fail(V_METADATA, node, end, depth);
+  if (end < pivots && pivotAt(node, end) != max) return fail(V_END_PIVOT, node, end, depth);
+  if (!arange && end < slots - 1 && (metaEnd(node) != end || metaGap(node) != 0)) {
     return fail(V_METADATA, node, end, depth);
   }
-  for (let i = end + 1; i < RANGE64_PIVOTS; i++) {
+  for (let i = end + 1; i < pivots; i++) {
     if (pivotAt(node, i) != 0) return fail(V_BEYOND_END, node, i, depth);
   }
-  for (let i = end + 1; i < RANGE64_SLOTS - 1; i++) {
-    if (slotAt(node, i) != 0) return fail(V_BEYOND_END, node, i, depth);
+  // range_64 keeps its metadata in the last slot; arange_64 has a field of its own.
+  const slotEnd = arange ? slots : slots - 1;
+  for (let i = end + 1; i < slotEnd; i++) {
+    if (mteSlot(enode, i) != 0 || (arange && gapAt(node, i) != 0)) {
+      return fail(V_BEYOND_END, node, i, depth);
+    }
   }
   let prev = min;
-  for (let i = 0; i < end && i < RANGE64_PIVOTS; i++) {
+  for (let i = 0; i < end && i < pivots; i++) {
     const p = pivotAt(node, i);
     if (p < min || p > max) return fail(V_PIVOT_RANGE, node, i, depth);
     if (i > 0 && p <= prev) return fail(V_PIVOT_ORDER, node, i, depth);
@@ -97,33 +112,46 @@ function validateNode(enode: u64, min: u64, max: u64, depth: i32): i32 {
   }
   if (end > 0 && prev >= max) return fail(V_PIVOT_ORDER, node, end, depth);
 
-  if (depth > 0 && end < RANGE64_MIN_END) return fail(V_UNDERFLOW, node, end, depth);
+  if (depth > 0 && end < mtMinEnd(type)) return fail(V_UNDERFLOW, node, end, depth);
 
   if (leaf) {
+    let lo = min;
+    let gap: u64 = 0;
     for (let i = 0; i <= end; i++) {
+      const hi = slotMax(node, i, end, max);
       const isNull = slotAt(node, i) == 0;
       if (isNull && lastWasNull) return fail(V_ADJACENT_NULL, node, i, depth);
+      if (isNull && hi - lo + 1 > gap) gap = hi - lo + 1;
       lastWasNull = isNull;
+      lo = hi + 1;
     }
     if (lastWasNull && max != MAPLE_MAX) return fail(V_LEAF_ENDS_NULL, node, end, depth);
+    subtreeGap = gap;
     return V_OK;
   }
 
   if (depth == 0 && end < 1) return fail(V_ROOT_CHILDREN, node, end, depth);
   let childMin = min;
+  let best: u64 = 0;
   for (let i = 0; i <= end; i++) {
-    const child = slotAt(node, i);
+    const child = mteSlot(enode, i);
     if (child == 0) return fail(V_NULL_CHILD, node, i, depth);
     const cnode = mteToNode(child);
     if (mteIsRoot(cnode) || mteParent(cnode) != node || mteParentSlot(cnode) != i ||
-        mteParentIsArange(cnode)) {
+        mteParentIsArange(cnode) != arange) {
       return fail(V_PARENT_LINK, cnode, i, depth + 1);
     }
     const childMax = slotMax(node, i, end, max);
     const r = validateNode(child, childMin, childMax, depth + 1);
     if (r != V_OK) return r;
+    if (arange && gapAt(node, i) != subtreeGap) return fail(V_GAP, node, i, depth);
+    if (subtreeGap > best) best = subtreeGap;
     childMin = childMax + 1;
   }
+  if (arange && (aMetaGap(node) > end || gapAt(node, aMetaGap(node)) != best)) {
+    return fail(V_METADATA, node, aMetaGap(node), depth);
+  }
+  subtreeGap = best;
   return V_OK;
 }
 
@@ -191,11 +219,12 @@ function indent(depth: i32): void {
 
 function dumpNode(enode: u64, min: u64, max: u64, depth: i32): void {
   const node = mteToNode(enode);
-  const leaf = maIsLeaf(mteNodeType(enode));
-  const end = maDataEnd(node, max);
+  const type = mteNodeType(enode);
+  const leaf = maIsLeaf(type);
+  const end = mteDataEnd(enode, max);
   indent(depth);
   putDec(min); putByte(45); putDec(max);
-  putText(leaf ? ': leaf_64 ' : ': range_64 ');
+  putText(leaf ? ': leaf_64 ' : type == MAPLE_ARANGE_64 ? ': arange_64 ' : ': range_64 ');
   putHex(<u64>node);
   putText(' parent '); putHex(parentWord(node));
   putText(' end '); putDec(<u64>end);
@@ -203,13 +232,17 @@ function dumpNode(enode: u64, min: u64, max: u64, depth: i32): void {
   let lo = min;
   for (let i = 0; i <= end; i++) {
     const hi = slotMax(node, i, end, max);
-    const slot = slotAt(node, i);
+    const slot = mteSlot(enode, i);
     if (leaf) {
       indent(depth + 1);
       putDec(lo); putByte(45); putDec(hi); putText(': ');
       if (slot == 0) putText('(nil)'); else putHex(slot);
       putByte(10);
     } else {
+      if (type == MAPLE_ARANGE_64) {
+        indent(depth + 1);
+        putText('gap '); putDec(gapAt(node, i)); putByte(10);
+      }
       dumpNode(slot, lo, hi, depth + 1);
     }
     lo = hi + 1;

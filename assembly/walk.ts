@@ -11,7 +11,7 @@
 
 import { MAPLE_MAX } from './config';
 import {
-  mteToNode, mteIsLeaf, slotAt, slotMin, slotMax, maPivotSlot,
+  mteIsLeaf, slotAt, slotMin, slotMax, mteSlot, mtePivotSlot,
 } from './node';
 import {
   treeRoot, treeHeight, mtWalk, lvl, lvNode, lvMin, lvMax, lvOffset, lvEnd, setLvOffset,
@@ -92,8 +92,7 @@ export function mtLoad(tree: usize, index: u64): u64 {
   if (height == 0) return index == 0 ? treeRoot(tree) : 0;
   let enode = treeRoot(tree);
   while (true) {
-    const node = mteToNode(enode);
-    const slot = slotAt(node, maPivotSlot(node, index));
+    const slot = mteSlot(enode, mtePivotSlot(enode, index));
     if (mteIsLeaf(enode)) return slot;
     enode = slot;
   }

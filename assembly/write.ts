@@ -21,10 +21,12 @@ import { MAPLE_MAX, EEXIST, ENOMEM } from './config';
 import {
   MAPLE_LEAF_64, RANGE64_SLOTS, RANGE64_PIVOTS, RANGE64_MIN_END,
   pivotAt, setPivot, slotAt, setSlot, setMetaEnd, slotMin, slotMax, maWriteNode, mtMkNode,
-  setRootParent, maPivotSlot,
+  setRootParent, maPivotSlot, maLeafMaxGap,
 } from './node';
+import { propagateGap } from './gap';
 import {
   treeRoot, setTreeRoot, treeHeight, setTreeHeight, treePool, addTreeNodes, treeGen, bumpGen,
+  mtIsAlloc,
   mtWalk, lvl, lvNode, lvEnode, lvMin, lvMax, lvOffset, lvEnd, setLevel, LEVEL_SIZE,
 } from './tree';
 import { setAllocContext } from './pool';
@@ -162,6 +164,12 @@ export function wrCommit(tree: usize, type: i32, mas: usize, request: i32): i32 
     case WR_EMPTY: freeTree(tree); break;
     case WR_NOOP: break;
     default: r = rebuild(wrLeafDepth);
+  }
+  const inPlace = type == WR_EXACT_FIT || type == WR_APPEND || type == WR_SLOT_STORE ||
+    type == WR_NODE_STORE;
+  if (inPlace && mtIsAlloc(tree)) {
+    // An in-place leaf write: its largest gap may have changed.
+    propagateGap(LPATH, wrLeafDepth, maLeafMaxGap(node, lvMin(L), lvMax(L)));
   }
   if (r == 0) recordFit(type, request, nodesTaken());
   return r;

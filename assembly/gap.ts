@@ -1,0 +1,142 @@
+// Gap tracking and the empty-area search of allocation-range trees.
+//
+// An arange_64 node records, per child, the largest NULL range below it, and in its metadata
+// the offset of its own largest. Every write keeps these exact: new nodes get theirs computed
+// as they are made, and the node a write changes in place passes its new largest gap up the
+// walk path until an ancestor's record already agrees (mas_update_gap).
+//
+// emptyArea / emptyAreaRev descend only into children whose recorded gap is big enough and
+// whose range meets [min, max], so a search visits O(height) nodes except where gaps straddle
+// the window's edges (mas_empty_area, mas_empty_area_rev).
+
+import { MAPLE_MAX, EINVAL, EBUSY } from './config';
+import {
+  MAPLE_ARANGE_64, mteToNode, mteNodeType, mteIsLeaf, mteSlot, mteDataEnd, slotAt, slotMin,
+  slotMax, gapAt, setGap, setAMetaGap,
+} from './node';
+import {
+  lvl, lvNode, lvOffset, lvEnd, treeHeight, treeRoot, treeFlags, setTreeFlags, mtIsAlloc,
+  MT_FLAGS_ALLOC_WRAPPED,
+} from './tree';
+import { mtInsertRange } from './write';
+
+/** The node at depth d of path now has largest gap `gap`: correct the records above it. */
+export function propagateGap(path: usize, d: i32, gap: u64): void {
+  while (d > 0) {
+    const plv = lvl(path, d - 1);
+    const pnode = lvNode(plv);
+    const off = lvOffset(plv);
+    if (gapAt(pnode, off) == gap) return;
+    setGap(pnode, off, gap);
+    const end = lvEnd(plv);
+    let best = 0;
+    for (let i = 1; i <= end; i++) if (gapAt(pnode, i) > gapAt(pnode, best)) best = i;
+    setAMetaGap(pnode, best);
+    gap = gapAt(pnode, best);
+    d--;
+  }
+}
+
+// ── search ───────────────────────────────────────────────────────────────────
+
+let wantSize: u64 = 0;
+let winLo: u64 = 0;
+let winHi: u64 = 0;
+let foundAt: u64 = 0;
+/** Nodes the last search visited (a test shows it stays O(height)). */
+export let gapVisits: u32 = 0;
+
+/** Whether [a, b] clipped to the window holds `wantSize` indices; sets foundAt if so. */
+function fits(a: u64, b: u64, forward: bool): bool {
+  const s = a > winLo ? a : winLo;
+  const e = b < winHi ? b : winHi;
+  if (e < s || e - s < wantSize - 1) return false;
+  foundAt = forward ? s : e - (wantSize - 1);
+  return true;
+}
+
+function searchNode(enode: u64, min: u64, max: u64, forward: bool): bool {
+  gapVisits++;
+  const node = mteToNode(enode);
+  const leaf = mteIsLeaf(enode);
+  const end = mteDataEnd(enode, max);
+  const gaps = mteNodeType(enode) == MAPLE_ARANGE_64;
+  for (let k = 0; k <= end; k++) {
+    const i = forward ? k : end - k;
+    const a = slotMin(node, i, min);
+    const b = slotMax(node, i, end, max);
+    if (forward ? b < winLo : a > winHi) continue;
+    if (forward ? a > winHi : b < winLo) return false;
+    if (leaf) {
+      if (slotAt(node, i) == 0 && fits(a, b, forward)) return true;
+    } else if (!gaps || gapAt(node, i) >= wantSize) {
+      if (searchNode(mteSlot(enode, i), a, b, forward)) return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * Lowest (forward) or highest start of `size` free indices inside [min, max]. Returns 0 with
+ * the start in *out, -EINVAL for bad arguments (min > max, size 0, a window smaller than
+ * size), or -EBUSY when nothing fits.
+ */
+export function mtEmptyArea(tree: usize, min: u64, max: u64, size: u64, forward: bool,
+                            out: usize): i32 {
+  if (min > max || size == 0 || max - min < size - 1) return -EINVAL;
+  gapVisits = 0;
+  wantSize = size;
+  winLo = min;
+  winHi = max;
+  if (treeHeight(tree) == 0) {
+    // No node: everything is free but index 0 when a lone entry holds it (mas_sparse_area).
+    if (treeRoot(tree) != 0 && min == 0) winLo = 1;
+    if (winLo > max || !fits(winLo, MAPLE_MAX, forward)) return -EBUSY;
+  } else if (!searchNode(treeRoot(tree), 0, MAPLE_MAX, forward)) {
+    return -EBUSY;
+  }
+  store<u64>(out, foundAt);
+  return 0;
+}
+
+/**
+ * mtree_alloc_range / mtree_alloc_rrange: find `size` free indices in [min, max] (lowest, or
+ * highest when !forward) and insert entry there. 0 with the start in *out, -EINVAL on a tree
+ * that does not track gaps or for bad arguments, -EBUSY when full, -ENOMEM.
+ */
+export function mtAllocRange(tree: usize, size: u64, entry: u64, min: u64, max: u64,
+                             forward: bool, gfp: u32, out: usize): i32 {
+  if (!mtIsAlloc(tree)) return -EINVAL;
+  const r = mtEmptyArea(tree, min, max, size, forward, out);
+  if (r < 0) return r;
+  const start = load<u64>(out);
+  return mtInsertRange(tree, start, start + size - 1, entry, gfp);
+}
+
+/**
+ * mtree_alloc_cyclic: allocate one index in [min, max] at or after *next, wrapping to min
+ * when nothing is free above it. Returns 1 if it wrapped (or the previous allocation took
+ * the last index), 0 if not, -EBUSY when full; the index goes to *out and *next past it.
+ */
+export function mtAllocCyclic(tree: usize, entry: u64, min: u64, max: u64, next: usize,
+                              gfp: u32, out: usize): i32 {
+  if (!mtIsAlloc(tree)) return -EINVAL;
+  if (min > max) return -EINVAL;
+  const from = load<u64>(next) > min ? load<u64>(next) : min;
+  let r = from <= max ? mtEmptyArea(tree, from, max, 1, true, out) : -EBUSY;
+  if (r == 0 && (treeFlags(tree) & MT_FLAGS_ALLOC_WRAPPED) != 0) {
+    setTreeFlags(tree, treeFlags(tree) & ~MT_FLAGS_ALLOC_WRAPPED);
+    r = 1;
+  }
+  if (r < 0 && from > min) {
+    r = mtEmptyArea(tree, min, max, 1, true, out);
+    if (r == 0) r = 1;
+  }
+  if (r < 0) return r;
+  const start = load<u64>(out);
+  const w = mtInsertRange(tree, start, start, entry, gfp);
+  if (w < 0) return w;
+  store<u64>(next, start + 1);
+  if (start == MAPLE_MAX) setTreeFlags(tree, treeFlags(tree) | MT_FLAGS_ALLOC_WRAPPED);
+  return r;
+}
