@@ -8,7 +8,8 @@
  * mt.load(0x1800); // 'text'
  */
 export { MapleTree } from './tree';
-export type { MapleEntry, MapleTreeOptions } from './tree';
+export type { MapleEntry, MapleTreeOptions, CyclicAllocation } from './tree';
+export { lastSearchVisits } from './pool';
 export { NodePool, FaultControls, linearMemoryBytes } from './pool';
 export type { PoolStats, FaultStats, FaultRecord } from './pool';
 export { MaState } from './state';

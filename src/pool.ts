@@ -155,6 +155,11 @@ export function defaultPool(): NodePool {
   return shared;
 }
 
+/** Nodes the last emptyArea / allocRange search visited (to show it stays O(log n)). */
+export function lastSearchVisits(): number {
+  return core.lastGapVisits();
+}
+
 /** Bytes of linear memory the core has (nodes, headers and the core's own data). */
 export function linearMemoryBytes(): number {
   return core.linearMemoryBytes();

@@ -168,6 +168,34 @@ export class MaState<T = unknown> {
     while (core.stateOp(this.#ptr, OP_FIND_REV, wire(m, 2)) === 1) yield this.#item();
   }
 
+  // ── free space ──
+
+  /**
+   * mas_empty_area: the lowest start of `size` free indices inside [min, max]; the state's
+   * range becomes [start, start + size - 1]. MapleError EINVAL for min > max, size 0 or a window
+   * smaller than size; EBUSY when nothing fits. O(log n) on an allocRange tree.
+   */
+  emptyArea(min: Index, max: Index, size: Index): Index {
+    return this.#emptyArea('MaState.emptyArea', min, max, size, 1);
+  }
+
+  /** mas_empty_area_rev: as emptyArea, the highest fitting start. */
+  emptyAreaRev(min: Index, max: Index, size: Index): Index {
+    return this.#emptyArea('MaState.emptyAreaRev', min, max, size, 0);
+  }
+
+  #emptyArea(op: string, min: Index, max: Index, size: Index, forward: number): Index {
+    const lo = checkIndex(min, 'min');
+    const hi = checkIndex(max, 'max');
+    const n = checkIndex(size, 'size');
+    const status = core.stateEmptyArea(this.#ptr, wire(lo, 0), wire(hi, 1), wire(n, 2), forward);
+    if (status === -22) {
+      throw new MapleError('EINVAL', op, `need min <= max and 1 <= size <= max - min + 1 (min ${lo}, max ${hi}, size ${n})`);
+    }
+    check(status, op);
+    return out.index();
+  }
+
   // ── writes ──
 
   /**

@@ -24,6 +24,21 @@ export interface MapleTreeOptions {
    * 'number': non-negative integers up to 2^53 - 2 stored in the slot itself (like xa_mk_value).
    */
   entries?: EntryMode;
+  /**
+   * MT_FLAGS_ALLOC_RANGE: internal nodes are arange_64 and record the largest free range below
+   * each child, so allocRange / emptyArea find free space in O(log n).
+   */
+  allocRange?: boolean;
+}
+
+/** What allocCyclic allocated. */
+export interface CyclicAllocation {
+  /** The index allocated. */
+  index: Index;
+  /** Where the next search starts (index + 1; 0 after ULONG_MAX). */
+  next: Index;
+  /** Whether the search wrapped around to min (or the last allocation took ULONG_MAX). */
+  wrapped: boolean;
 }
 
 /** @internal Which core call a write makes (see MapleTree._write). */
@@ -31,6 +46,9 @@ export const WRITE_STORE = 0;
 export const WRITE_INSERT = 1;
 export const WRITE_MAS_STORE = 2;
 export const WRITE_MAS_STORE_PREALLOC = 3;
+export const WRITE_ALLOC = 4;
+export const WRITE_ALLOC_REV = 5;
+export const WRITE_ALLOC_CYCLIC = 6;
 
 // ma_state operations of the core's stateOp.
 const OP_FIND = 1;
@@ -55,7 +73,8 @@ const VIOLATIONS: Record<number, string> = {
   13: 'metadata does not agree with the node',
   14: 'node count differs from the nodes reachable from the root',
   15: 'dead (freed) node reachable',
-  16: 'unknown node type',
+  16: 'node of the wrong type for its tree and depth',
+  17: 'recorded gap differs from the largest gap below it',
 };
 
 interface Held {
@@ -80,6 +99,8 @@ export class MapleTree<T = unknown> implements Iterable<MapleEntry<T>> {
   readonly pool: NodePool;
   /** How entries are stored. */
   readonly entryMode: EntryMode;
+  /** Whether the tree tracks gaps (made with allocRange: MT_FLAGS_ALLOC_RANGE, mt_is_alloc). */
+  readonly isAlloc: boolean;
   #ptr: number;
   #mas: number;
   #handles = new HandleTable<T>();
@@ -87,14 +108,16 @@ export class MapleTree<T = unknown> implements Iterable<MapleEntry<T>> {
   #scratch: number[] = [];
 
   constructor(options: MapleTreeOptions = {}) {
-    const { pool = defaultPool(), entries = 'object' } = options;
+    const { pool = defaultPool(), entries = 'object', allocRange = false } = options;
     if (!(pool instanceof NodePool)) throw new TypeError('options.pool must be a NodePool');
     if (entries !== 'object' && entries !== 'number') {
       throw new RangeError(`options.entries must be 'object' or 'number', got ${String(entries)}`);
     }
+    if (typeof allocRange !== 'boolean') throw new TypeError('options.allocRange must be a boolean');
     this.pool = pool;
     this.entryMode = entries;
-    this.#ptr = core.treeNew(pool.ptr, 0);
+    this.isAlloc = allocRange;
+    this.#ptr = core.treeNew(pool.ptr, allocRange ? 1 : 0);
     if (this.#ptr === 0) throw new MapleError('ENOMEM', 'new MapleTree');
     this.#mas = core.stateNew(this.#ptr);
     if (this.#mas === 0) {
@@ -172,7 +195,7 @@ export class MapleTree<T = unknown> implements Iterable<MapleEntry<T>> {
 
   /** mt_dup: a structural copy in the same pool, sharing no nodes. ENOMEM leaves no copy. */
   dup(): MapleTree<T> {
-    const copy = new MapleTree<T>({ pool: this.pool, entries: this.entryMode });
+    const copy = new MapleTree<T>({ pool: this.pool, entries: this.entryMode, allocRange: this.isAlloc });
     const status = core.treeDup(this.ptr, copy.ptr, 0);
     if (status < 0) {
       copy.free();
@@ -180,6 +203,50 @@ export class MapleTree<T = unknown> implements Iterable<MapleEntry<T>> {
     }
     copy.#handles = this.#handles.clone();
     return copy;
+  }
+
+  // ── allocation ranges ──
+
+  /**
+   * mtree_alloc_range: store entry over the lowest `size` free indices in [min, max] and
+   * return where they start. MapleError EINVAL unless the tree was made with allocRange (or for
+   * size 0 or a window smaller than size), EBUSY when nothing fits, ENOMEM.
+   */
+  allocRange(size: Index, entry: T, min: Index = 0, max: Index = ULONG_MAX, gfp?: Gfp): Index {
+    return this.#alloc('allocRange', WRITE_ALLOC, size, entry, min, max, gfp);
+  }
+
+  /** mtree_alloc_rrange: as allocRange, at the highest fitting indices. */
+  allocRRange(size: Index, entry: T, min: Index = 0, max: Index = ULONG_MAX, gfp?: Gfp): Index {
+    return this.#alloc('allocRRange', WRITE_ALLOC_REV, size, entry, min, max, gfp);
+  }
+
+  /**
+   * mtree_alloc_cyclic: store entry at the lowest free index in [min, max] at or after next,
+   * wrapping around to min when there is none; ID allocation that does not reuse IDs at once.
+   */
+  allocCyclic(entry: T, min: Index, max: Index, next: Index, gfp?: Gfp): CyclicAllocation {
+    const lo = checkIndex(min, 'min');
+    const hi = checkIndex(max, 'max');
+    checkOrder(lo, hi, 'min', 'max');
+    const from = checkIndex(next, 'next');
+    const g = gfpCode(gfp, 'allocCyclic');
+    out.setNext(from);
+    let wrapped = false;
+    this._write('allocCyclic', lo, lo, entry, WRITE_ALLOC_CYCLIC, g, 0, (status) => {
+      wrapped = status === 1;
+    }, hi);
+    return { index: out.index(), next: out.next(), wrapped };
+  }
+
+  #alloc(op: string, kind: number, size: Index, entry: T, min: Index, max: Index, gfp: Gfp | undefined): Index {
+    const n = checkIndex(size, 'size');
+    const lo = checkIndex(min, 'min');
+    const hi = checkIndex(max, 'max');
+    checkOrder(lo, hi, 'min', 'max');
+    if (entry === null) throw new TypeError(`${op}: entry must not be null`);
+    this._write(op, lo, hi, entry, kind, gfpCode(gfp, op), 0, undefined, n);
+    return out.index();
   }
 
   // ── reads ──
@@ -308,17 +375,21 @@ export class MapleTree<T = unknown> implements Iterable<MapleEntry<T>> {
    * nothing changes (the new handle is released and the error thrown), on success the ranges
    * the write split gain a count and the ranges it covered lose one.
    */
-  _write(op: string, a: Index, b: Index, entry: T | null, kind: number, gfp: number, mas = 0): void {
+  _write(op: string, a: Index, b: Index, entry: T | null, kind: number, gfp: number, mas = 0,
+         done?: (status: number) => void, extra: Index = 0): void {
     if (this.#ptr === 0) throw new Error(`MapleTree.${op}: used after free()`);
     if (this.entryMode === 'number') {
-      check(this.#call(kind, a, b, this.#encodeNumber(entry, op), gfp, mas), op);
+      const status = this.#call(kind, a, b, this.#encodeNumber(entry, op), gfp, mas, extra);
+      check(status, op);
       this.#version++;
+      done?.(status);
       return;
     }
     if (entry === undefined) throw new TypeError(`${op}: entry must not be undefined (null erases)`);
-    const deltas = kind === WRITE_INSERT ? undefined : this.#overlaps(a, b);
+    // Allocations and inserts only fill empty space: no range loses or gains a holder.
+    const deltas = kind === WRITE_INSERT || kind >= WRITE_ALLOC ? undefined : this.#overlaps(a, b);
     const h = entry === null ? 0 : this.#handles.acquire(entry);
-    const status = this.#call(kind, a, b, h, gfp, mas);
+    const status = this.#call(kind, a, b, h, gfp, mas, extra);
     if (status < 0) {
       if (h !== 0) this.#handles.release(h);
       check(status, op);
@@ -330,14 +401,19 @@ export class MapleTree<T = unknown> implements Iterable<MapleEntry<T>> {
         else this.#handles.release(deltas[k]);
       }
     }
+    done?.(status);
   }
 
-  #call(kind: number, a: Index, b: Index, word: number, gfp: number, mas: number): number {
+  #call(kind: number, a: Index, b: Index, word: number, gfp: number, mas: number, extra: Index): number {
     switch (kind) {
       case WRITE_STORE: return core.treeStore(this.#ptr, wire(a, 0), wire(b, 1), word, gfp);
       case WRITE_INSERT: return core.treeInsert(this.#ptr, wire(a, 0), wire(b, 1), word, gfp);
       case WRITE_MAS_STORE: return core.stateStore(mas, word, gfp);
-      default: return core.stateStorePrealloc(mas, word);
+      case WRITE_MAS_STORE_PREALLOC: return core.stateStorePrealloc(mas, word);
+      case WRITE_ALLOC_CYCLIC: return core.treeAllocCyclic(this.#ptr, word, wire(a, 0), wire(extra, 1), gfp);
+      default:
+        return core.treeAllocRange(this.#ptr, wire(extra, 2), word, wire(a, 0), wire(b, 1),
+          kind === WRITE_ALLOC ? 1 : 0, gfp);
     }
   }
 

@@ -45,6 +45,11 @@ export interface Core {
   stateRequest(mas: number): number;
   stateExpectedEntries(mas: number, n: number, gfp: number): number;
   stateNomem(mas: number, gfp: number): number;
+  treeEmptyArea(tree: number, min: number, max: number, size: number, forward: number): number;
+  stateEmptyArea(mas: number, min: number, max: number, size: number, forward: number): number;
+  treeAllocRange(tree: number, size: number, entry: number, min: number, max: number, forward: number, gfp: number): number;
+  treeAllocCyclic(tree: number, entry: number, min: number, max: number, gfp: number): number;
+  lastGapVisits(): number;
   validate(tree: number): number;
   validateInfo(): number;
   dump(tree: number): number;
@@ -111,6 +116,9 @@ export const out = {
   status: (): number => mem().getInt32(OUT + 24, true),
   /** Node request of the last preallocate / storePrealloc. */
   request: (): number => mem().getInt32(OUT + 28, true),
+  /** allocCyclic's next index (in and out). */
+  next: (): number | bigint => readU64(OUT + 8),
+  setNext: (next: number | bigint): void => mem().setBigUint64(OUT + 8, BigInt(next), true),
 };
 
 /** Dump text the core wrote (ASCII). */
