@@ -6,6 +6,13 @@
 // @ts-ignore: decorator
 @inline export const DEBUG: bool = !ASC_NO_ASSERT;
 
+/**
+ * Fault injection compiled in (asconfig's `use`: MAPLE_FAULTS=1). The benchmark builds a
+ * variant with MAPLE_FAULTS=0 to measure what the disarmed check costs on the store path.
+ */
+// @ts-ignore: defined on the command line by asc --use
+@inline export const FAULTS: bool = MAPLE_FAULTS != 0;
+
 /** Largest key: ULONG_MAX on a 64-bit kernel. */
 // @ts-ignore: decorator
 @inline export const MAPLE_MAX: u64 = 0xFFFF_FFFF_FFFF_FFFF;

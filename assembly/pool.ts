@@ -21,7 +21,7 @@
 //   96 which allocation (the asked count at the time) u64 · 104 nodes held in ma_state reserves u32
 
 import { setNodeDead, mteIsDead } from './node';
-import { DEBUG } from './config';
+import { DEBUG, FAULTS } from './config';
 
 // @ts-ignore: decorator
 @inline const PAGE_SIZE: usize = 4096;
@@ -293,7 +293,7 @@ function faultFires(pool: usize, gfp: u32): bool {
 export function nodeAlloc(pool: usize, gfp: u32): usize {
   const asked = load<u64>(pool, P_ASKED) + 1;
   store<u64>(pool, asked, P_ASKED);
-  if (load<u32>(pool, P_ARMED) != 0 && faultFires(pool, gfp)) {
+  if (FAULTS && load<u32>(pool, P_ARMED) != 0 && faultFires(pool, gfp)) {
     store<u64>(pool, load<u64>(pool, P_FAILED) + 1, P_FAILED);
     store<u32>(pool, allocOp, P_LAST_OP);
     store<u32>(pool, allocType, P_LAST_TYPE);
