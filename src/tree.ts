@@ -106,6 +106,7 @@ export class MapleTree<T = unknown> implements Iterable<MapleEntry<T>> {
   #handles = new HandleTable<T>();
   #version = 0;
   #scratch: number[] = [];
+  readonly #numeric: boolean;
 
   constructor(options: MapleTreeOptions = {}) {
     const { pool = defaultPool(), entries = 'object', allocRange = false } = options;
@@ -116,6 +117,7 @@ export class MapleTree<T = unknown> implements Iterable<MapleEntry<T>> {
     if (typeof allocRange !== 'boolean') throw new TypeError('options.allocRange must be a boolean');
     this.pool = pool;
     this.entryMode = entries;
+    this.#numeric = entries === 'number';
     this.isAlloc = allocRange;
     this.#ptr = core.treeNew(pool.ptr, allocRange ? 1 : 0);
     if (this.#ptr === 0) throw new MapleError('ENOMEM', 'new MapleTree');
@@ -253,6 +255,12 @@ export class MapleTree<T = unknown> implements Iterable<MapleEntry<T>> {
 
   /** mtree_load: the entry at index, or undefined. */
   load(index: Index): T | undefined {
+    const tree = this.#ptr;
+    // The common case first: a safe-integer index on a live tree, straight across.
+    if (typeof index === 'number' && index >= 0 && index <= Number.MAX_SAFE_INTEGER &&
+        Number.isInteger(index) && tree !== 0) {
+      return this.#decode(core.treeLoad(tree, index));
+    }
     const i = checkIndex(index, 'index');
     return this.#decode(core.treeLoad(this.ptr, wire(i, 0)));
   }
@@ -466,7 +474,7 @@ export class MapleTree<T = unknown> implements Iterable<MapleEntry<T>> {
 
   #decode(word: number): T | undefined {
     if (word === 0) return undefined;
-    if (this.entryMode === 'number') return (word - 1) as T;
+    if (this.#numeric) return (word - 1) as T;
     return this.#handles.get(word);
   }
 
