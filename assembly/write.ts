@@ -271,7 +271,7 @@ function prepareRoot(tree: usize, first: u64, last: u64, entry: u64): i32 {
   bigReset();
   if (first > 0) {
     if (root != 0) bigPush(0, root);
-    bigPush(first - 1, 0);
+    if (root == 0 || first > 1) bigPush(first - 1, 0); // the gap before first, if any
   }
   bigPush(last, entry);
   if (last < MAPLE_MAX) bigPush(MAPLE_MAX, 0);
