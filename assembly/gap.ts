@@ -28,13 +28,27 @@ export function propagateGap(path: usize, d: i32, gap: u64): void {
     const off = lvOffset(plv);
     if (gapAt(pnode, off) == gap) return;
     setGap(pnode, off, gap);
-    const end = lvEnd(plv);
-    let best = 0;
-    for (let i = 1; i <= end; i++) if (gapAt(pnode, i) > gapAt(pnode, best)) best = i;
-    setAMetaGap(pnode, best);
-    gap = gapAt(pnode, best);
+    gap = refreshMaxGap(plv);
     d--;
   }
+}
+
+/** Recompute which slot of the node at a path level has the largest gap; return that gap. */
+function refreshMaxGap(lv: usize): u64 {
+  const node = lvNode(lv);
+  const end = lvEnd(lv);
+  let best = 0;
+  for (let i = 1; i <= end; i++) if (gapAt(node, i) > gapAt(node, best)) best = i;
+  setAMetaGap(node, best);
+  return gapAt(node, best);
+}
+
+/** Two neighbouring children (off, off + 1) of the node at depth d have new largest gaps. */
+export function setChildGaps(path: usize, d: i32, off: i32, left: u64, right: u64): void {
+  const lv = lvl(path, d);
+  setGap(lvNode(lv), off, left);
+  setGap(lvNode(lv), off + 1, right);
+  propagateGap(path, d, refreshMaxGap(lv));
 }
 
 // ── search ───────────────────────────────────────────────────────────────────

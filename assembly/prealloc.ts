@@ -7,11 +7,13 @@
 //
 // Requests, h = tree height, s = levels a split or rebalance can climb (the leaf plus the
 // consecutive full, resp. minimally filled, ancestors above it). Each such level is replaced by
-// at most two new nodes; the level above takes them in place (a non-RCU node store), so only a
-// split that reaches the root needs one more node, the new root:
+// at most two new nodes, but a splitting leaf keeps its first half in place; the level above
+// takes them in place (a non-RCU node store), so only a split that reaches the root needs one
+// more node, the new root:
 //   exact fit, append, slot store, node store, store root, empty the tree   0
 //   new root (a lone entry or empty tree grows a leaf)                       1
-//   split                                                                    2s, or 2h + 1
+//   split into a sibling with room (a push, in place)                        0
+//   split                                                                    2s - 1, or 2h
 //   rebalance                                                                2s
 //   spanning store (up to three nodes a level, and a new root)               3h + 1
 
@@ -94,13 +96,17 @@ export function reserveDrain(mas: usize, pool: usize): void {
   }
 }
 
-/** Nodes a write of the given type needs at most, given the walk in path to leaf depth ld. */
-export function nodeRequest(type: i32, path: usize, ld: i32): i32 {
+/**
+ * Nodes a write of the given type needs at most, given the walk in path to leaf depth ld.
+ * A split that pushes into a sibling in place needs none.
+ */
+export function nodeRequest(type: i32, path: usize, ld: i32, pushes: bool): i32 {
   switch (type) {
     case WR_NEW_ROOT: return 1;
     case WR_SPLIT_STORE: {
+      if (pushes) return 0;
       const s = climb(path, ld, true);
-      return s > ld ? 2 * s + 1 : 2 * s;
+      return s > ld ? 2 * s : 2 * s - 1;
     }
     case WR_REBALANCE: return 2 * climb(path, ld, false);
     case WR_SPANNING_STORE: return 3 * (ld + 1) + 1;

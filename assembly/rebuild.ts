@@ -24,17 +24,17 @@
 
 import { MAPLE_MAX, MAPLE_HEIGHT_MAX, ENOMEM, DEBUG } from './config';
 import {
-  MAPLE_LEAF_64, MAPLE_ARANGE_64, RANGE64_SLOTS,
-  mtMkNode, mteToNode, mteNodeType, maIsLeaf, mteIsLeaf, pivotAt, slotAt, slotMax, mteSlot,
+  MAPLE_LEAF_64, MAPLE_ARANGE_64, RANGE64_SLOTS, NODE_SIZE,
+  mtMkNode, mteToNode, mteNodeType, maIsLeaf, mteIsLeaf, slotAt, slotMax, mteSlot,
   mteDataEnd, mteWriteNode, setParent, setRootParent, mteParent, mtSlots, mtMinEnd, gapAt,
-  maLeafMaxGap, maMaxGap,
+  maLeafMaxGap, maMaxGap, maWriteNode, setPivot,
 } from './node';
 import {
   treeRoot, setTreeRoot, treeHeight, setTreeHeight, treePool, addTreeNodes, bumpGen,
   mtIsAlloc, mtInternalType,
   lvl, lvEnode, lvNode, lvMin, lvMax, lvOffset, lvEnd, setLvOffset, pathDescend, LEVEL_SIZE,
 } from './tree';
-import { propagateGap } from './gap';
+import { propagateGap, setChildGaps } from './gap';
 import { nodeAlloc, nodeFree, GFP_NOWAIT } from './pool';
 import { reservePop, reservePush } from './prealloc';
 import { masBulk } from './walk';
@@ -70,6 +70,11 @@ let taken: i32 = 0;
 let wrAlloc: bool = false;
 let wrInternal: u32 = 0;
 
+// A leaf that splits keeps its first half in place (no RCU readers to protect): its new
+// contents wait in STAGE until commit, so nothing in the tree changes before then.
+let reused: usize = 0;
+const STAGE: usize = memory.data(256, 256);
+
 export function wrBegin(tree: usize): void {
   wrTree = tree;
   wrPool = treePool(tree);
@@ -77,6 +82,7 @@ export function wrBegin(tree: usize): void {
   allocs = 0;
   wrAlloc = mtIsAlloc(tree);
   wrInternal = mtInternalType(tree);
+  reused = 0;
 }
 
 /** Take this write's nodes from the reserve of mas. */
@@ -257,6 +263,53 @@ function pushToSibling(k: i32, type: u32): i32 {
   return 0;
 }
 
+/**
+ * Which sibling an overfull leaf can share its items with, in place: -1 the left, 1 the right,
+ * 0 neither (the leaf must split). The big node holds the leaf's new contents.
+ */
+export function leafPushSide(ld: i32): i32 {
+  if (ld == 0) return 0;
+  const parent = lvl(LPATH, ld - 1);
+  const off = lvOffset(parent);
+  const space = pushSpace(MAPLE_LEAF_64);
+  if (off > 0 && siblingCount(parent, off - 1) + big <= space) return -1;
+  if (off < lvEnd(parent) && siblingCount(parent, off + 1) + big <= space) return 1;
+  return 0;
+}
+
+/**
+ * Push in place (mas_push_data, without RCU readers to protect): the overfull leaf and the
+ * sibling leafPushSide chose share the items, both rewritten where they are, filling the
+ * sibling first; only the parent's pivot between them moves. Nothing is allocated.
+ */
+export function pushInPlace(ld: i32, side: i32): void {
+  bumpGen(wrTree);
+  if (side < 0) {
+    extendLeft(ld, false);
+    bigPrependNode(lvl(LPATH, ld));
+  } else {
+    extendRight(ld, false);
+    appendNode(lvl(RPATH, ld));
+  }
+  const left = lvl(LPATH, ld);
+  const right = lvl(RPATH, ld);
+  const size = pieceSize(0, big, 2, side, MAPLE_LEAF_64);
+  const at = <usize>size << 3;
+  const lnode = lvNode(left);
+  const rnode = lvNode(right);
+  const split = bigPiv(size - 1);
+  maWriteNode(lnode, BIG_PIV, BIG_SLOT, size);
+  maWriteNode(rnode, BIG_PIV + at, BIG_SLOT + at, big - size);
+  // LPATH's parent level points at the left node whichever side was taken.
+  const parent = lvl(LPATH, ld - 1);
+  const off = lvOffset(parent);
+  setPivot(lvNode(parent), off, split);
+  if (wrAlloc) {
+    setChildGaps(LPATH, ld - 1, off, maLeafMaxGap(lnode, lvMin(left), split),
+                 maLeafMaxGap(rnode, split + 1, lvMax(right)));
+  }
+}
+
 // ── cutting the contents into nodes ──────────────────────────────────────────
 
 /** Fewest items a non-root node of a type holds. */
@@ -300,6 +353,7 @@ function rollback(): i32 {
   for (let a = 0; a < allocs; a++) reservePush(wrMas, <usize>load<u32>(ALLOCS + (<usize>a << 3)));
   taken -= allocs;
   allocs = 0;
+  reused = 0;
   return -ENOMEM;
 }
 
@@ -307,7 +361,7 @@ function rollback(): i32 {
  * Cut the big node into m new nodes of the given type, the first starting at lo. Returns m,
  * or 0 on ENOMEM. Each new node's largest gap goes to NEW_GAP for the level above.
  */
-function cutLevel(bias: i32, type: u32, lo: u64): i32 {
+function cutLevel(bias: i32, type: u32, lo: u64, keep: usize): i32 {
   const n = big;
   const slots = mtSlots(type);
   const m = n <= slots ? 1 : n <= pushSpace(type) ? 2 : 3;
@@ -316,16 +370,19 @@ function cutLevel(bias: i32, type: u32, lo: u64): i32 {
   for (let p = 0; p < m; p++) {
     const size = p == m - 1 ? n - start : pieceSize(start, n - start, m - p, bias, type);
     if (DEBUG) assert(size > 0 && size <= slots, 'split produced a bad node size');
-    const node = newNode();
+    // The first piece may stay in the node `keep` (written there at commit).
+    const node = p == 0 && keep != 0 ? STAGE : newNode();
     if (node == 0) return 0;
-    store<u16>(ALLOCS + (<usize>(allocs - 1) << 3), <u16>size, 4);
-    store<u16>(ALLOCS + (<usize>(allocs - 1) << 3), <u16>type, 6);
+    if (node != STAGE) {
+      store<u16>(ALLOCS + (<usize>(allocs - 1) << 3), <u16>size, 4);
+      store<u16>(ALLOCS + (<usize>(allocs - 1) << 3), <u16>type, 6);
+    }
     const at = <usize>start << 3;
     mteWriteNode(node, type, BIG_PIV + at, BIG_SLOT + at, BIG_GAP + at, size);
     const max = bigPiv(start + size - 1);
     let gap: u64 = 0;
     if (wrAlloc) gap = maIsLeaf(type) ? maLeafMaxGap(node, min, max) : maMaxGap(node);
-    store<u64>(NEW_ENODE + (<usize>p << 3), mtMkNode(node, type));
+    store<u64>(NEW_ENODE + (<usize>p << 3), mtMkNode(node == STAGE ? keep : node, type));
     store<u64>(NEW_MAX + (<usize>p << 3), max);
     store<u64>(NEW_GAP + (<usize>p << 3), gap);
     start += size;
@@ -389,8 +446,11 @@ export function rebuild(ld: i32): i32 {
       return 0;
     }
 
-    const m = cutLevel(bias, type, lo);
+    // A lone leaf that splits keeps its first half where it is.
+    const keep = leaf && single && big > mtSlots(type) ? lvNode(lvl(LPATH, k)) : 0;
+    const m = cutLevel(bias, type, lo, keep);
     if (m == 0) return rollback();
+    if (keep != 0) reused = keep;
 
     if (whole && m == 1) {
       // The run was the whole level and fits one node: it is the root now (the tree shrinks).
@@ -402,7 +462,7 @@ export function rebuild(ld: i32): i32 {
       // The root split: a new root above the cut nodes.
       bigReset();
       bigPushNew(m);
-      if (cutLevel(0, wrInternal, 0) == 0) return rollback();
+      if (cutLevel(0, wrInternal, 0, 0) == 0) return rollback();
       commit();
       newRoot(load<u64>(NEW_ENODE), ld - k + 2);
       return 0;
@@ -435,6 +495,7 @@ function commit(): void {
   }
   addTreeNodes(wrTree, allocs);
   allocs = 0;
+  if (reused != 0) memory.copy(reused + 8, STAGE + 8, NODE_SIZE - 8); // its parent word stays
 }
 
 // The children a rewrite in place drops: encoded node and range max.
@@ -483,6 +544,7 @@ function newRoot(enode: u64, height: i32): void {
  */
 function freeDead(enode: u64, max: u64): void {
   const node = mteToNode(enode);
+  if (node == reused) return; // replaced in place, not dead
   if (!mteIsLeaf(enode)) {
     const end = mteDataEnd(enode, max);
     for (let s = 0; s <= end; s++) {

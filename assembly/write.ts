@@ -32,7 +32,7 @@ import {
 import { setAllocContext } from './pool';
 import {
   LPATH, RPATH, BIG_PIV, BIG_SLOT, bigReset, bigPush, bigCount, rebuild, wrBegin, freeTree,
-  useReserve, takeReserved, nodesTaken,
+  useReserve, takeReserved, nodesTaken, leafPushSide, pushInPlace,
 } from './rebuild';
 import {
   WR_NEW_ROOT, WR_STORE_ROOT, WR_EXACT_FIT, WR_SPANNING_STORE, WR_SPLIT_STORE, WR_REBALANCE,
@@ -62,6 +62,7 @@ let wrLeafDepth: i32 = 0;
 let wrOffset: i32 = 0; // slot holding first in the leaf
 let wrRangeMin: u64 = 0; // start of that slot
 let wrRangeMax: u64 = 0; // end of the slot holding last
+let wrPush: i32 = 0; // a split that can push into this sibling in place (-1 left, 1 right)
 
 /** Decide how a store of entry over [first, last] will be written. Changes nothing. */
 export function wrPrepare(tree: usize, first: u64, last: u64, entry: u64): i32 {
@@ -69,6 +70,7 @@ export function wrPrepare(tree: usize, first: u64, last: u64, entry: u64): i32 {
   wrFirst = first;
   wrLast = last;
   wrEntry = entry;
+  wrPush = 0;
   if (treeHeight(tree) == 0) return prepareRoot(tree, first, last, entry);
 
   const ld = walkLeft(tree, first);
@@ -110,7 +112,10 @@ export function wrPrepare(tree: usize, first: u64, last: u64, entry: u64): i32 {
   const after = last < rmax ? j : j + 1;
   buildLeafContents(ld, first, last, entry, after <= end ? after : -1);
   const n = bigCount();
-  if (n > RANGE64_SLOTS) return WR_SPLIT_STORE;
+  if (n > RANGE64_SLOTS) {
+    wrPush = leafPushSide(ld);
+    return WR_SPLIT_STORE;
+  }
   if (ld == 0) return n == 1 && load<u64>(BIG_SLOT) == 0 ? WR_EMPTY : WR_NODE_STORE;
   return n > RANGE64_MIN_END ? WR_NODE_STORE : WR_REBALANCE;
 }
@@ -141,7 +146,7 @@ function walkLeft(tree: usize, first: u64): i32 {
 
 /** Nodes the prepared write needs at most. */
 export function wrRequest(type: i32): i32 {
-  return nodeRequest(type, LPATH, wrLeafDepth);
+  return nodeRequest(type, LPATH, wrLeafDepth, wrPush != 0);
 }
 
 /**
@@ -163,6 +168,10 @@ export function wrCommit(tree: usize, type: i32, mas: usize, request: i32): i32 
     case WR_NODE_STORE: maWriteNode(node, BIG_PIV, BIG_SLOT, bigCount()); break;
     case WR_EMPTY: freeTree(tree); break;
     case WR_NOOP: break;
+    case WR_SPLIT_STORE:
+      if (wrPush != 0) pushInPlace(wrLeafDepth, wrPush);
+      else r = rebuild(wrLeafDepth);
+      break;
     default: r = rebuild(wrLeafDepth);
   }
   const inPlace = type == WR_EXACT_FIT || type == WR_APPEND || type == WR_SLOT_STORE ||
