@@ -329,7 +329,11 @@ export class MapleTree<T = unknown> implements Iterable<MapleEntry<T>> {
 
   /** True when no index holds an entry. */
   isEmpty(): boolean {
-    return core.height(this.ptr) === 0 && core.treeLoad(this.ptr, 0) === 0;
+    // Not just mtree_empty (no root): a leaf left holding one NULL range (the kernel's exact-fit
+    // NULL store over [0, ULONG_MAX]) holds no entry either.
+    if (this.#ptr === 0) throw new Error('MapleTree: used after free()');
+    core.stateSet(this.#mas, 0, 0);
+    return core.stateOp(this.#mas, OP_FIND, wire(ULONG_MAX, 2)) !== 1;
   }
 
   /** Levels of nodes (0 for an empty tree or a lone entry at index 0). */
