@@ -129,6 +129,12 @@ export class MapleTree<T = unknown> implements Iterable<MapleEntry<T>> {
     finalizer.register(this, { ptr: this.#ptr, mas: this.#mas }, this);
   }
 
+  /** The tree's own ma_state, for walks; throws once the tree is freed. */
+  get #state(): number {
+    if (this.#ptr === 0) throw new Error('MapleTree: used after free()');
+    return this.#mas;
+  }
+
   /** @internal Address of the tree header. */
   get ptr(): number {
     if (this.#ptr === 0) throw new Error('MapleTree: used after free()');
@@ -273,24 +279,24 @@ export class MapleTree<T = unknown> implements Iterable<MapleEntry<T>> {
     const i = checkIndex(index, 'index');
     const m = checkIndex(max, 'max');
     checkOrder(i, m, 'index', 'max');
-    core.stateSet(this.#mas, wire(i, 0), wire(i, 1));
-    return this.#result(core.stateOp(this.#mas, OP_FIND, wire(m, 2)));
+    core.stateSet(this.#state, wire(i, 0), wire(i, 1));
+    return this.#result(core.stateOp(this.#state, OP_FIND, wire(m, 2)));
   }
 
   /** mt_next: the first entry after the range holding index, starting at or before max. */
   next(index: Index, max: Index = ULONG_MAX): MapleEntry<T> | undefined {
     const i = checkIndex(index, 'index');
     const m = checkIndex(max, 'max');
-    core.stateSet(this.#mas, wire(i, 0), wire(i, 1));
-    return this.#result(core.stateOp(this.#mas, OP_NEXT, wire(m, 2)));
+    core.stateSet(this.#state, wire(i, 0), wire(i, 1));
+    return this.#result(core.stateOp(this.#state, OP_NEXT, wire(m, 2)));
   }
 
   /** mt_prev: the last entry before the range holding index, ending at or after min. */
   prev(index: Index, min: Index = 0): MapleEntry<T> | undefined {
     const i = checkIndex(index, 'index');
     const m = checkIndex(min, 'min');
-    core.stateSet(this.#mas, wire(i, 0), wire(i, 1));
-    return this.#result(core.stateOp(this.#mas, OP_PREV, wire(m, 2)));
+    core.stateSet(this.#state, wire(i, 0), wire(i, 1));
+    return this.#result(core.stateOp(this.#state, OP_PREV, wire(m, 2)));
   }
 
   /**
@@ -331,9 +337,8 @@ export class MapleTree<T = unknown> implements Iterable<MapleEntry<T>> {
   isEmpty(): boolean {
     // Not just mtree_empty (no root): a leaf left holding one NULL range (the kernel's exact-fit
     // NULL store over [0, ULONG_MAX]) holds no entry either.
-    if (this.#ptr === 0) throw new Error('MapleTree: used after free()');
-    core.stateSet(this.#mas, 0, 0);
-    return core.stateOp(this.#mas, OP_FIND, wire(ULONG_MAX, 2)) !== 1;
+    core.stateSet(this.#state, 0, 0);
+    return core.stateOp(this.#state, OP_FIND, wire(ULONG_MAX, 2)) !== 1;
   }
 
   /** Levels of nodes (0 for an empty tree or a lone entry at index 0). */
@@ -457,7 +462,7 @@ export class MapleTree<T = unknown> implements Iterable<MapleEntry<T>> {
   #overlaps(a: Index, b: Index): number[] {
     const deltas = this.#scratch;
     deltas.length = 0;
-    const mas = this.#mas;
+    const mas = this.#state;
     core.stateSet(mas, wire(a, 0), wire(a, 1));
     while (core.stateOp(mas, OP_FIND, wire(b, 2)) === 1) {
       const start = out.index();
@@ -493,7 +498,7 @@ export class MapleTree<T = unknown> implements Iterable<MapleEntry<T>> {
   /** Every handle's count equals the ranges holding it, and no other handle is live. */
   #validateHandles(): void {
     const counts = new Map<number, number>();
-    const mas = this.#mas;
+    const mas = this.#state;
     core.stateSet(mas, 0, 0);
     while (core.stateOp(mas, OP_FIND, wire(ULONG_MAX, 2)) === 1) {
       const h = out.entry();
