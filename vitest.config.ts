@@ -1,5 +1,5 @@
 import { defineConfig } from 'vitest/config';
-import { mapleCore } from './vitest.shared';
+import { mapleCore } from './vitest.shared.ts';
 
 // The main suites run against the debug build: assertions inside the core are live.
 export default defineConfig({

@@ -1,5 +1,5 @@
 import { defineConfig } from 'vitest/config';
-import { mapleCore } from './vitest.shared';
+import { mapleCore } from './vitest.shared.ts';
 
 // Smoke suite against the release build (-O3, --noAssert), which is what the bundle ships.
 export default defineConfig({
