@@ -15,7 +15,7 @@ import {
 import { freeTree } from './rebuild';
 import {
   mtLoad, masSetRange, masWalk, masFind, masFindRev, masNext, masPrev, masNextRange,
-  masPrevRange, masPause, masIndex, masLast, masEntry, masStatus, masTree, masRequest,
+  masPrevRange, masPause, masFindBatch, masIndex, masLast, masEntry, masStatus, masTree, masRequest,
   setMasStatus, setMasBulk, MA_START, MA_ERROR,
 } from './walk';
 import { reserved, reserveFill, reserveDrain, fitStat, fitReset } from './prealloc';
@@ -135,6 +135,20 @@ export function stateOp(mas: usize, op: i32, limit: f64): i32 {
     case 7: return out(mas, 1);
   }
   return -1;
+}
+
+/** Up to BATCH_MAX ranges per stateFindBatch call: (index, last, entry) as u64 each. */
+// @ts-ignore: decorator
+@inline const BATCH_MAX: i32 = 256;
+export const BATCH: usize = memory.data(BATCH_MAX * 24, 8);
+export function batchCapacity(): i32 { return BATCH_MAX; }
+
+/**
+ * mas_find repeated: the next `cap` entries up to limit go to BATCH, so an iteration crosses
+ * the boundary once per batch instead of once per entry. Returns how many were written.
+ */
+export function stateFindBatch(mas: usize, limit: f64): i32 {
+  return masFindBatch(mas, key(limit, 2), BATCH, BATCH_MAX);
 }
 
 /** mas_store_gfp over the state's range. 0 or -ENOMEM (state in error, request recorded). */

@@ -11,7 +11,7 @@
 
 import { MAPLE_MAX } from './config';
 import {
-  mteIsLeaf, slotAt, slotMin, slotMax, mteSlot, mtePivotSlot,
+  mteIsLeaf, slotAt, slotMin, slotMax, mteSlot, mtePivotSlot, pivotAt,
 } from './node';
 import {
   treeRoot, treeHeight, mtWalk, lvl, lvNode, lvMin, lvMax, lvOffset, lvEnd, setLvOffset,
@@ -300,4 +300,44 @@ function overflow(mas: usize): i32 {
 function underflow(mas: usize): i32 {
   setMasStatus(mas, MA_UNDERFLOW);
   return 0;
+}
+
+/**
+ * mas_find repeated into buf (index, last, entry as u64 each), at most cap entries: the
+ * iteration loop of mt_for_each done inside the core. Within a leaf it reads the slots
+ * directly; it steps to the next leaf through masFind. The state ends on the last entry
+ * written, so the next call (or masFind) continues after it. Returns the count.
+ */
+export function masFindBatch(mas: usize, max: u64, buf: usize, cap: i32): i32 {
+  let n = 0;
+  while (n < cap && masFind(mas, max) == 1) {
+    emit(buf, n++, masIndex(mas), masLast(mas), masEntry(mas));
+    if (masStatus(mas) != MA_ACTIVE) continue;
+    // The rest of this leaf, slot by slot.
+    const leaf = lvl(masPath(mas), masDepth(mas));
+    const node = lvNode(leaf);
+    const end = lvEnd(leaf);
+    const lmax = lvMax(leaf);
+    let lo = masLast(mas) + 1;
+    for (let off = lvOffset(leaf) + 1; off <= end && n < cap; off++) {
+      const hi = off < end ? pivotAt(node, off) : lmax;
+      if (lo > max) return n;
+      const slot = slotAt(node, off);
+      if (slot != 0) {
+        emit(buf, n++, lo, hi, slot);
+        setLvOffset(leaf, off);
+        setRange(mas, lo, hi, slot);
+      }
+      lo = hi + 1;
+    }
+  }
+  return n;
+}
+
+// @ts-ignore: decorator
+@inline function emit(buf: usize, i: i32, index: u64, last: u64, entry: u64): void {
+  const rec = buf + <usize>i * 24;
+  store<u64>(rec, index, 0);
+  store<u64>(rec, last, 8);
+  store<u64>(rec, entry, 16);
 }

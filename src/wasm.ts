@@ -11,6 +11,9 @@ export interface Core {
   memory: WebAssembly.Memory;
   KEYS: WebAssembly.Global;
   OUT: WebAssembly.Global;
+  BATCH: WebAssembly.Global;
+  stateFindBatch(mas: number, limit: number): number;
+  batchCapacity(): number;
   poolNew(): number;
   poolStat(pool: number, which: number): number;
   poolTreeNodes(pool: number): number;
@@ -120,6 +123,29 @@ export const out = {
   next: (): number | bigint => readU64(OUT + 8),
   setNext: (next: number | bigint): void => mem().setBigUint64(OUT + 8, BigInt(next), true),
 };
+
+const BATCH = core.BATCH.value as number;
+let words = new Uint32Array(memory.buffer);
+
+/** The ranges stateFindBatch wrote: record i's index, last and entry word. */
+export const batch = {
+  /** Ranges a batch holds at most: a shorter batch is the last. */
+  capacity: core.batchCapacity(),
+  /** Refresh the view (call once per batch: memory may have grown since the last one). */
+  open(): void {
+    if (words.buffer !== memory.buffer) words = new Uint32Array(memory.buffer);
+  },
+  index: (i: number): number | bigint => u64At(BATCH + i * 24),
+  last: (i: number): number | bigint => u64At(BATCH + i * 24 + 8),
+  entry: (i: number): number => u64At(BATCH + i * 24 + 16) as number,
+};
+
+function u64At(addr: number): number | bigint {
+  const lo = words[addr >>> 2];
+  const hi = words[(addr >>> 2) + 1];
+  if (hi < 0x200000) return hi * 0x1_0000_0000 + lo;
+  return (BigInt(hi) << 32n) | BigInt(lo);
+}
 
 /** Dump text the core wrote (ASCII). */
 export function readText(ptr: number, length: number): string {
