@@ -12,7 +12,7 @@
 import { MAPLE_MAX, EINVAL, EBUSY } from './config';
 import {
   MAPLE_ARANGE_64, mteToNode, mteNodeType, mteIsLeaf, mteSlot, mteDataEnd, slotAt, slotMin,
-  slotMax, gapAt, setGap, setAMetaGap,
+  slotMax, gapAt, setGap, setAMetaGap, mtePivotSlot,
 } from './node';
 import {
   lvl, lvNode, lvOffset, lvEnd, treeHeight, treeRoot, treeFlags, setTreeFlags, mtIsAlloc,
@@ -75,8 +75,12 @@ function searchNode(enode: u64, min: u64, max: u64, forward: bool): bool {
   const leaf = mteIsLeaf(enode);
   const end = mteDataEnd(enode, max);
   const gaps = mteNodeType(enode) == MAPLE_ARANGE_64;
-  for (let k = 0; k <= end; k++) {
-    const i = forward ? k : end - k;
+  // Start at the slot holding the window's near edge: the slots before it are outside.
+  const edge = mtePivotSlot(enode, forward ? winLo : winHi);
+  const from = edge < end ? edge : end; // the window's edge may lie past the node's max
+  const steps = forward ? end - from : from;
+  for (let k = 0; k <= steps; k++) {
+    const i = forward ? from + k : from - k;
     const a = slotMin(node, i, min);
     const b = slotMax(node, i, end, max);
     if (forward ? b < winLo : a > winHi) continue;
