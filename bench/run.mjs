@@ -1,0 +1,230 @@
+// npm run bench: maple-wasm (release build, public API) against what a user would use instead,
+// on the shared workloads W1..W8, plus store/clear cost microbenchmarks.
+//
+//   node --expose-gc bench/run.mjs [--full] [--quick] [--samples=N] [--only=W1,W3] [--no-micro]
+//
+//   default   N = 1,000 and 100,000          --full    adds N = 1,000,000
+//   --quick   N = 1,000 only, 3 samples (a smoke test of the suite itself)
+//
+// Every implementation is first run once on each workload and its checksum compared with
+// maple-wasm's; any disagreement aborts before anything is timed. Samples of the implementations
+// are interleaved (rotating order) so machine noise hits them alike; ratios come from one run.
+import { writeFileSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { MapleTree, NodePool, MaState, linearMemoryBytes } from '../dist/index.js';
+import { MapleImpl, BTreeImpl, SortedArrayImpl, IntervalTreeImpl } from './lib/impls.mjs';
+import { WORKLOADS, W4_MAS, W4_ITER, inputs } from './lib/workloads.mjs';
+import { runMicro } from './lib/micro.mjs';
+import { TARGETS, renderMarkdown, renderSvg } from './lib/report.mjs';
+
+const argv = process.argv.slice(2);
+const flag = (f) => argv.includes(f);
+const opt = (name) => argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
+const FULL = flag('--full');
+const QUICK = flag('--quick');
+const SAMPLES = Number(opt('samples') ?? (QUICK ? 3 : 5));
+const ONLY = opt('only')?.split(',');
+const SIZES = QUICK ? [1_000] : FULL ? [1_000, 100_000, 1_000_000] : [1_000, 100_000];
+const SLOW_MS = 4000; // a cell whose check run took longer than this gets 3 samples
+const outDir = fileURLToPath(new URL('./results/', import.meta.url));
+
+const gc = globalThis.gc;
+if (!gc) console.warn('warning: run with node --expose-gc for GC between samples and heap-based memory figures');
+const collect = () => { if (gc) { gc(); gc(); } };
+
+const t0 = performance.now();
+const elapsed = () => `${((performance.now() - t0) / 1000).toFixed(0).padStart(4)}s`;
+const log = (s) => console.log(`[${elapsed()}] ${s}`);
+
+function stats(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  const median = s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+  return { median, min: s[0], max: s[s.length - 1] };
+}
+const fmt = (x) => (x >= 1e6 ? `${(x / 1e6).toFixed(2)}M` : x >= 1e3 ? `${(x / 1e3).toFixed(1)}k` : x.toFixed(0));
+const allowed = (impl, w, N) => { const c = impl.can[w.id.slice(0, 2)]; return typeof c === 'function' ? c(N) : !!c; };
+
+class Mismatch extends Error {}
+
+/**
+ * One timed sample of workload w on impl: `reps` passes (so small N still times >= MIN_OPS ops),
+ * each on its own freshly prepared input (or the shared one for read-only workloads).
+ * Returns { ms per pass, checksum of the first pass }.
+ */
+const MIN_OPS = 100_000;
+function sample(impl, w, I, shared, N) {
+  const reps = Math.max(1, Math.ceil(MIN_OPS / w.ops(N)));
+  const ms = shared ? [shared] : Array.from({ length: reps }, () => w.prep(impl, I));
+  collect();
+  const raws = new Array(reps);
+  const a = performance.now();
+  for (let r = 0; r < reps; r++) raws[r] = w.run(impl, shared ?? ms[r], I);
+  const t = (performance.now() - a) / reps;
+  const checksum = w.check(impl, shared ?? ms[0], raws[0]);
+  if (!shared) for (const m of ms) impl.dispose(m);
+  return { ms: t, checksum };
+}
+
+function runCell(N, mode, impls, w, I) {
+  const active = impls.filter((impl) => allowed(impl, w, N));
+  const skipped = impls.filter((impl) => !allowed(impl, w, N));
+  // 1. agreement check (also the warm-up run)
+  const first = new Map();
+  const shared = new Map();
+  for (const impl of active) {
+    const m = w.readOnly ? w.prep(impl, I) : undefined;
+    if (m) shared.set(impl, m);
+    first.set(impl, sample(impl, w, I, m, N));
+  }
+  const ref = first.get(active[0]).checksum;
+  const bad = active.filter((impl) => first.get(impl).checksum !== ref);
+  if (bad.length) {
+    const lines = active.map((impl) => `    ${impl.name.padEnd(22)} ${first.get(impl).checksum}`).join('\n');
+    const peersAgree = new Set(active.slice(1).map((impl) => first.get(impl).checksum)).size === 1;
+    throw new Mismatch(`CHECKSUM MISMATCH at N=${N} (${mode} entries), ${w.id} ${w.name}:\n${lines}\n` +
+      (peersAgree && active.length > 2 ? `  -> every peer agrees; ${active[0].name} differs\n` : ''));
+  }
+  // 2. timed samples, interleaved, rotating order
+  const times = new Map(active.map((impl) => [impl, []]));
+  const nSamples = new Map(active.map((impl) => [impl, first.get(impl).ms > SLOW_MS ? Math.min(3, SAMPLES) : SAMPLES]));
+  for (let s = 0; s < SAMPLES; s++) {
+    for (let j = 0; j < active.length; j++) {
+      const impl = active[(s + j) % active.length];
+      if (times.get(impl).length >= nSamples.get(impl)) continue;
+      const r = sample(impl, w, I, shared.get(impl), N);
+      if (r.checksum !== ref) throw new Mismatch(`${impl.name}: ${w.id} checksum changed between runs: ${r.checksum} vs ${ref}`);
+      times.get(impl).push(r.ms);
+    }
+  }
+  for (const [impl, m] of shared) impl.dispose(m);
+  const ops = w.ops(N);
+  const results = {};
+  for (const impl of active) {
+    const t = stats(times.get(impl));
+    results[impl.name] = {
+      opsPerSec: ops / (t.median / 1000), min: ops / (t.max / 1000), max: ops / (t.min / 1000),
+      medianMs: t.median, samples: times.get(impl).length, passesPerSample: Math.max(1, Math.ceil(MIN_OPS / ops)), note: impl.notes[w.id.slice(0, 2)],
+    };
+  }
+  for (const impl of skipped) results[impl.name] = { skipped: true, note: impl.notes[w.id.slice(0, 2)] ?? 'not supported' };
+  return { id: w.id, name: w.name, ops, checksum: ref, results };
+}
+
+/**
+ * Bytes per range after the W1 build. Each implementation is built and measured inside its own
+ * call so no stale stack slot keeps an earlier structure alive across the GCs.
+ */
+function memoryOf(impl, N, I) {
+  collect();
+  const h0 = process.memoryUsage().heapUsed;
+  const lm0 = linearMemoryBytes();
+  const fresh = impl instanceof MapleImpl ? new MapleImpl(impl.mode, new NodePool()) : impl;
+  const m = fresh.base(N, I.E);
+  collect();
+  const heap = (process.memoryUsage().heapUsed - h0) / N;
+  const row = { heapBytesPerRange: heap };
+  if (fresh instanceof MapleImpl) {
+    const st = fresh.pool.stats();
+    row.nodes = m.nodeCount;
+    row.nodeBytesPerRange = (m.nodeCount * 256) / N;
+    row.pageBytesPerRange = (st.pagesInUse * 4096) / N;
+    row.linearMemoryGrowthPerRange = (linearMemoryBytes() - lm0) / N;
+    row.height = m.height;
+    row.bytesPerRange = row.nodeBytesPerRange;
+  } else {
+    row.bytesPerRange = heap;
+  }
+  fresh.dispose(m);
+  return row;
+}
+
+function memory(N, mode, impls, I) {
+  const rows = {};
+  for (const impl of impls) rows[impl.name] = memoryOf(impl, N, I);
+  collect();
+  return rows;
+}
+
+/** Which maple-wasm was measured: commit, uncommitted core changes, and the bundle's hash. */
+function buildInfo() {
+  const dist = fileURLToPath(new URL('../dist/index.js', import.meta.url));
+  const info = {
+    dist: createHash('sha256').update(readFileSync(dist)).digest('hex').slice(0, 12),
+    distBuilt: statSync(dist).mtime.toISOString(),
+  };
+  try {
+    const git = (...a) => execFileSync('git', a, { cwd: fileURLToPath(new URL('..', import.meta.url)), encoding: 'utf8' }).trim();
+    info.commit = git('rev-parse', '--short', 'HEAD');
+    info.uncommitted = git('status', '--porcelain', '--', 'assembly', 'src').split('\n').filter(Boolean).map((l) => l.slice(3));
+  } catch { /* not a git checkout */ }
+  return info;
+}
+
+async function main() {
+  log(`maple-wasm bench: sizes ${SIZES.join(', ')}; ${SAMPLES} samples; node ${process.version}; ` +
+    `${os.cpus().length} cpus (${os.cpus()[0]?.model ?? '?'})`);
+  if (typeof MaState.prototype.emptyArea !== 'function') log('MaState.emptyArea missing: W8 disabled for maple-wasm');
+  const pool = new NodePool();
+  const report = {
+    meta: {
+      date: new Date().toISOString(), node: process.version, platform: `${os.platform()} ${os.arch()}`,
+      cpus: os.cpus().length, cpu: os.cpus()[0]?.model, mode: QUICK ? 'quick' : FULL ? 'full' : 'default',
+      samples: SAMPLES, exposeGc: !!gc, build: buildInfo(), harness: 'per sample: fresh input (shared for read-only workloads), GC, one timed pass; median over samples, implementations interleaved',
+    },
+    sizes: [], micro: [], targets: [],
+  };
+  for (const N of SIZES) {
+    for (const mode of ['number', 'object']) {
+      const impls = mode === 'number'
+        ? [new MapleImpl('number', pool), new BTreeImpl('number'), new SortedArrayImpl(), new IntervalTreeImpl()]
+        : [new MapleImpl('object', pool), new BTreeImpl('object')];
+      const I = inputs(N, mode);
+      const block = { N, mode, implementations: impls.map((i) => i.name), workloads: [], memory: null };
+      report.sizes.push(block);
+      const extra = [W4_ITER, W4_MAS];
+      const ws = [...WORKLOADS, ...extra].filter((w) => !ONLY || ONLY.includes(w.id) || ONLY.includes(w.id.slice(0, 2)));
+      for (const w of ws) {
+        const cellImpls = extra.includes(w) ? impls.slice(0, 1) : impls;
+        const cell = runCell(N, mode, cellImpls, w, I);
+        block.workloads.push(cell);
+        const mp = cell.results[impls[0].name];
+        const parts = Object.entries(cell.results).map(([name, r]) => r.skipped ? `${name} skipped`
+          : `${name} ${fmt(r.opsPerSec)}/s` + (name !== impls[0].name && mp?.opsPerSec ? ` (x${(mp.opsPerSec / r.opsPerSec).toFixed(2)})` : ''));
+        log(`N=${N} ${mode.padEnd(6)} ${w.id.padEnd(3)} ${w.name.padEnd(22)} ${parts.join(' | ')}  [${cell.checksum}]`);
+      }
+      block.memory = memory(N, mode, impls, I);
+      log(`N=${N} ${mode} memory: ` + Object.entries(block.memory).map(([k, v]) => `${k} ${v.bytesPerRange.toFixed(1)} B/range`).join(' | '));
+    }
+  }
+  if (!flag('--no-micro')) {
+    log('microbenchmarks (maple-wasm store/clear costs)');
+    report.micro = runMicro({ quick: QUICK, log: (s) => log(s) });
+  }
+  report.targets = TARGETS.map((t) => t.evaluate(report));
+  report.meta.seconds = (performance.now() - t0) / 1000;
+  const md = renderMarkdown(report);
+  mkdirSync(outDir, { recursive: true });
+  const json = JSON.stringify(report, null, 2) + '\n';
+  const svg = renderSvg(report);
+  // latest.* is always the last run; <mode>.* keeps the last run of each mode (default, full, quick)
+  for (const base of ['latest', report.meta.mode]) {
+    writeFileSync(`${outDir}${base}.md`, md);
+    writeFileSync(`${outDir}${base}.json`, json);
+    writeFileSync(`${outDir}${base}.svg`, svg);
+  }
+  console.log('\n' + md);
+  log(`wrote bench/results/latest.{md,json,svg} (and ${report.meta.mode}.{md,json,svg})`);
+}
+
+main().catch((e) => {
+  if (e instanceof Mismatch) {
+    console.error(`\n${e.message}\nAborted: an implementation disagrees with maple-wasm; nothing was timed for this cell.`);
+    process.exit(2);
+  }
+  console.error(e);
+  process.exit(1);
+});
