@@ -137,18 +137,19 @@ export function stateOp(mas: usize, op: i32, limit: f64): i32 {
   return -1;
 }
 
-/** Up to BATCH_MAX ranges per stateFindBatch call: (index, last, entry) as u64 each. */
+/** Ranges a walk's batch buffer (a 1 KiB object, 24 bytes a range) holds. */
 // @ts-ignore: decorator
-@inline const BATCH_MAX: i32 = 256;
-export const BATCH: usize = memory.data(BATCH_MAX * 24, 8);
+@inline const BATCH_MAX: i32 = <i32>(OBJ_LARGE / 24);
 export function batchCapacity(): i32 { return BATCH_MAX; }
+export function batchNew(): usize { return objAlloc(OBJ_LARGE); }
+export function batchFree(buf: usize): void { objFree(buf, OBJ_LARGE); }
 
 /**
- * mas_find repeated: the next `cap` entries up to limit go to BATCH, so an iteration crosses
- * the boundary once per batch instead of once per entry. Returns how many were written.
+ * mas_find repeated: the next entries up to limit go to the walk's buffer, so an iteration
+ * crosses the boundary once per batch instead of once per entry. Returns how many were written.
  */
-export function stateFindBatch(mas: usize, limit: f64): i32 {
-  return masFindBatch(mas, key(limit, 2), BATCH, BATCH_MAX);
+export function stateFindBatch(mas: usize, limit: f64, buf: usize): i32 {
+  return masFindBatch(mas, key(limit, 2), buf, BATCH_MAX);
 }
 
 /** mas_store_gfp over the state's range. 0 or -ENOMEM (state in error, request recorded). */

@@ -303,8 +303,10 @@ function underflow(mas: usize): i32 {
 }
 
 /**
- * mas_find repeated into buf (index, last, entry as u64 each), at most cap entries: the
- * iteration loop of mt_for_each done inside the core. Within a leaf it reads the slots
+ * mas_find repeated into buf, at most cap entries: the iteration loop of mt_for_each done
+ * inside the core. A record is three f64: index, last, entry word, exact below 2^53; a range
+ * reaching past 2^53 - 1 is written as the raw u64 bits of index and last with the entry word
+ * negated minus one, for the reader to take the slow path. Within a leaf it reads the slots
  * directly; it steps to the next leaf through masFind. The state ends on the last entry
  * written, so the next call (or masFind) continues after it. Returns the count.
  */
@@ -337,7 +339,16 @@ export function masFindBatch(mas: usize, max: u64, buf: usize, cap: i32): i32 {
 // @ts-ignore: decorator
 @inline function emit(buf: usize, i: i32, index: u64, last: u64, entry: u64): void {
   const rec = buf + <usize>i * 24;
-  store<u64>(rec, index, 0);
-  store<u64>(rec, last, 8);
-  store<u64>(rec, entry, 16);
+  if (last <= MAX_SAFE) {
+    store<f64>(rec, <f64>index, 0);
+    store<f64>(rec, <f64>last, 8);
+    store<f64>(rec, <f64>entry, 16);
+  } else {
+    store<u64>(rec, index, 0);
+    store<u64>(rec, last, 8);
+    store<f64>(rec, -<f64>entry - 1, 16);
+  }
 }
+
+// @ts-ignore: decorator
+@inline const MAX_SAFE: u64 = 0x1F_FFFF_FFFF_FFFF;

@@ -1,7 +1,7 @@
 // MapleTree: the kernel's normal API (mtree_*, mt_*) over the core. No tree logic lives here:
 // arguments are checked, entries encoded, the core called, statuses turned into errors.
 
-import { core, out, batch, readText, readI32 } from './wasm';
+import { core, out, readText, readI32, readU64, f64View, BATCH_CAPACITY } from './wasm';
 import { MapleError, check } from './errors';
 import { Index, ULONG_MAX, checkIndex, checkOrder, compare, wire, successor } from './keys';
 import { HandleTable, EntryMode } from './handles';
@@ -310,7 +310,7 @@ export class MapleTree<T = unknown> implements Iterable<MapleEntry<T>> {
       while ((n = walk.next()) > 0) {
         for (let i = 0; i < n; i++) {
           const version = this.#version;
-          const item = { index: walk.index[i], last: walk.last[i], entry: walk.entry[i] };
+          const item = walk.item(i);
           yield item;
           if (this.#version !== version) {
             walk.restartAfter(item.last);
@@ -335,13 +335,21 @@ export class MapleTree<T = unknown> implements Iterable<MapleEntry<T>> {
     try {
       let n: number;
       while ((n = walk.next()) > 0) {
-        for (let i = 0; i < n; i++) {
+        let words = f64View();
+        for (let i = 0, r = walk.buf >>> 3; i < n; i++, r += 3) {
           const version = this.#version;
-          fn(walk.entry[i], walk.index[i], walk.last[i]);
+          const word = words[r + 2];
+          if (word >= 0) {
+            fn(this.#decode(word) as T, words[r], words[r + 1]);
+          } else {
+            const item = walk.item(i);
+            fn(item.entry, item.index, item.last);
+          }
           if (this.#version !== version) {
-            walk.restartAfter(walk.last[i]);
+            walk.restartAfter(walk.item(i).last);
             break;
           }
+          words = f64View(); // fn may have grown memory
         }
       }
     } finally {
@@ -350,42 +358,51 @@ export class MapleTree<T = unknown> implements Iterable<MapleEntry<T>> {
   }
 
   /**
-   * A walk over [first, last] with its own ma_state, fetching a batch of ranges per core call
-   * into its own arrays: the caller's code may run another walk between two batches.
+   * A walk over [first, last] with its own ma_state and its own batch buffer in linear memory
+   * (so code run between two batches may walk too), fetching a batch of ranges per core call.
    */
   #openWalk(first: Index, last: Index, op: string) {
     const a = checkIndex(first, 'first');
     const b = checkIndex(last, 'last');
     checkOrder(a, b, 'first', 'last');
     const mas = core.stateNew(this.ptr);
-    if (mas === 0) throw new MapleError('ENOMEM', op);
+    const buf = mas === 0 ? 0 : core.batchNew();
+    if (buf === 0) {
+      if (mas !== 0) core.stateFree(mas);
+      throw new MapleError('ENOMEM', op);
+    }
     core.stateSet(mas, wire(a, 0), wire(a, 1));
     let done = false;
-    const walk = {
-      index: [] as Index[],
-      last: [] as Index[],
-      entry: [] as T[],
-      /** The next batch; returns its length (0 at the end). */
+    return {
+      buf,
+      /** Fetch the next batch; returns its length (0 at the end). */
       next: (): number => {
         if (done || this.#ptr === 0) return 0;
-        const n = core.stateFindBatch(mas, wire(b, 2));
-        if (n < batch.capacity) done = true;
-        batch.open();
-        for (let i = 0; i < n; i++) {
-          walk.index[i] = batch.index(i);
-          walk.last[i] = batch.last(i);
-          walk.entry[i] = this.#decode(batch.entry(i)) as T;
-        }
+        const n = core.stateFindBatch(mas, wire(b, 2), buf);
+        if (n < BATCH_CAPACITY) done = true;
         return n;
+      },
+      /** Range i of the current batch. */
+      item: (i: number): MapleEntry<T> => {
+        const rec = buf + i * 24;
+        const words = f64View();
+        const word = words[(rec >>> 3) + 2];
+        if (word >= 0) {
+          return { index: words[rec >>> 3], last: words[(rec >>> 3) + 1], entry: this.#decode(word) as T };
+        }
+        // A range reaching past 2^53 - 1: raw u64 bits, entry word stored as -(word + 1).
+        return { index: readU64(rec), last: readU64(rec + 8), entry: this.#decode(-word - 1) as T };
       },
       restartAfter: (end: Index): void => {
         const from = successor(end);
         done = from === undefined || this.#ptr === 0;
         if (!done) core.stateSet(mas, wire(from as Index, 0), wire(from as Index, 1));
       },
-      close: (): void => core.stateFree(mas),
+      close: (): void => {
+        core.batchFree(buf);
+        core.stateFree(mas);
+      },
     };
-    return walk;
   }
 
   [Symbol.iterator](): IterableIterator<MapleEntry<T>> {

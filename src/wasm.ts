@@ -11,9 +11,10 @@ export interface Core {
   memory: WebAssembly.Memory;
   KEYS: WebAssembly.Global;
   OUT: WebAssembly.Global;
-  BATCH: WebAssembly.Global;
-  stateFindBatch(mas: number, limit: number): number;
+  stateFindBatch(mas: number, limit: number, buf: number): number;
   batchCapacity(): number;
+  batchNew(): number;
+  batchFree(buf: number): void;
   poolNew(): number;
   poolStat(pool: number, which: number): number;
   poolTreeNodes(pool: number): number;
@@ -89,10 +90,19 @@ export const core: Core = instantiate();
 const KEYS = core.KEYS.value as number;
 const OUT = core.OUT.value as number;
 let view = new DataView(core.memory.buffer);
+let f64s = new Float64Array(core.memory.buffer);
+
+/** Re-create the views when memory has grown: growth detaches the old buffer (length 0). */
+function refresh(): void {
+  if (f64s.length === 0) {
+    f64s = new Float64Array(memory.buffer);
+    view = new DataView(memory.buffer);
+  }
+}
 
 /** A DataView over the whole of linear memory, current after any growth. */
 export function mem(): DataView {
-  if (view.buffer !== memory.buffer) view = new DataView(memory.buffer);
+  refresh();
   return view;
 }
 
@@ -124,27 +134,13 @@ export const out = {
   setNext: (next: number | bigint): void => mem().setBigUint64(OUT + 8, BigInt(next), true),
 };
 
-const BATCH = core.BATCH.value as number;
-let words = new Uint32Array(memory.buffer);
+/** Ranges a walk's batch holds at most: a shorter batch is the last. */
+export const BATCH_CAPACITY = core.batchCapacity();
 
-/** The ranges stateFindBatch wrote: record i's index, last and entry word. */
-export const batch = {
-  /** Ranges a batch holds at most: a shorter batch is the last. */
-  capacity: core.batchCapacity(),
-  /** Refresh the view (call once per batch: memory may have grown since the last one). */
-  open(): void {
-    if (words.buffer !== memory.buffer) words = new Uint32Array(memory.buffer);
-  },
-  index: (i: number): number | bigint => u64At(BATCH + i * 24),
-  last: (i: number): number | bigint => u64At(BATCH + i * 24 + 8),
-  entry: (i: number): number => u64At(BATCH + i * 24 + 16) as number,
-};
-
-function u64At(addr: number): number | bigint {
-  const lo = words[addr >>> 2];
-  const hi = words[(addr >>> 2) + 1];
-  if (hi < 0x200000) return hi * 0x1_0000_0000 + lo;
-  return (BigInt(hi) << 32n) | BigInt(lo);
+/** Float64 words of linear memory, current after any growth. */
+export function f64View(): Float64Array {
+  refresh();
+  return f64s;
 }
 
 /** Dump text the core wrote (ASCII). */

@@ -152,6 +152,60 @@ describe('mt_for_each: entries()', () => {
   });
 });
 
+describe('mt_for_each: forEach(fn)', () => {
+  const build = (n: number): MapleTree<number> => {
+    const mt = new MapleTree<number>({ pool: new NodePool(), entries: 'number' });
+    for (let i = 0; i < n; i++) mt.storeRange(16 * i, 16 * i + 9, i);
+    return mt;
+  };
+
+  test('visits exactly what entries() yields, across many batches, with bounds', () => {
+    const mt = build(5000);
+    const seen: [number | bigint, number | bigint, number][] = [];
+    mt.forEach((e, a, b) => { seen.push([a, b, e]); }, 100, 40_000);
+    expect(seen).toEqual([...mt.entries(100, 40_000)].map((x) => [x.index, x.last, x.entry]));
+    expect(seen[0]).toEqual([96, 105, 6]); // the range holding 100 starts below it, as mt_find's does
+    expect(seen.length).toBe(2500 - 6 + 1);
+  });
+
+  test('a walk nested in the callback has its own batch: the outer walk is not disturbed', () => {
+    const mt = build(1000);
+    let outer = 0;
+    let inner = 0;
+    mt.forEach((e) => {
+      outer += e;
+      if (e % 100 === 0) mt.forEach((f) => { inner += f; }, 0, 16 * 20);
+    });
+    expect(outer).toBe((999 * 1000) / 2);
+    expect(inner).toBe(10 * ((20 * 21) / 2));
+  });
+
+  test('writes in the callback: erased ranges ahead are skipped, the walk resumes after the current range', () => {
+    const mt = build(600);
+    const seen: number[] = [];
+    mt.forEach((e, a) => {
+      seen.push(e);
+      if (e % 2 === 0) mt.erase(Number(a) + 16); // the next range
+    });
+    expect(seen).toEqual(Array.from({ length: 300 }, (_, k) => 2 * k));
+    mt.validate();
+  });
+
+  test('ranges beyond 2^53 come back as bigint, exactly', () => {
+    const mt = new MapleTree<number>({ pool: new NodePool(), entries: 'number' });
+    mt.storeRange(5, 6, 1);
+    mt.storeRange(2n ** 60n, 2n ** 60n + 9n, 2);
+    mt.storeRange(ULONG_MAX - 1n, ULONG_MAX, 3);
+    const seen: unknown[] = [];
+    mt.forEach((e, a, b) => { seen.push([a, b, e]); });
+    expect(seen).toEqual([[5, 6, 1], [2n ** 60n, 2n ** 60n + 9n, 2], [ULONG_MAX - 1n, ULONG_MAX, 3]]);
+  });
+
+  test('fn must be a function', () => {
+    expect(() => build(1).forEach(undefined as never)).toThrow(TypeError);
+  });
+});
+
 describe('insert / erase', () => {
   test('insertRange fails with EEXIST if any index is occupied and changes nothing', () => {
     const mt = small();
