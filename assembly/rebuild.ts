@@ -7,15 +7,23 @@
 //
 //   1. fix the run's size: an underfull run pulls in a neighbour (rebalance, mas_rebalance); an
 //      overfull single node first tries to push into a sibling with room (mas_push_data);
-//   2. cut the contents into 1..3 new nodes, none ending on NULL (mab_calc_split);
-//   3. if one new node replaces one old node, or the run covers the whole level, stop there;
-//      otherwise the parents' new contents are: the left parent's slots before the run, the
-//      new nodes, the right parent's slots after the run, and the loop goes up a level.
+//   2. if the run is one internal node and its new contents fit, rewrite it in place and stop
+//      (a non-RCU node store); if the run is the whole level and fits one node, it becomes
+//      the root (the tree shrinks);
+//   3. otherwise cut the contents into 1..3 nodes, none ending on NULL (mab_calc_split); a
+//      lone splitting leaf keeps its first piece in place, the others are new; the parents'
+//      new contents are the left parent's slots before the run, the cut nodes, the right
+//      parent's slots after the run, and the loop goes up a level (a root that splits gets a
+//      new root above it).
 //
-// Nothing in the tree is modified until every node is allocated; then commit() re-parents the
-// children of the new nodes, swaps the new subtree in with a single pointer store and frees
-// every node that is no longer reachable. A failed allocation frees the new nodes again and
-// returns -ENOMEM with the tree untouched.
+// Nothing in the tree is modified until every node is taken from the write's reserve; then
+// commit() re-parents the children of the new nodes, writes the kept leaf, and the level that
+// stops rewrites itself (or the root pointer changes), and every node no longer reachable is
+// freed. Should the reserve run dry (a bug: the debug build asserts), an allocation that
+// fails gives the new nodes back and returns -ENOMEM with the tree untouched.
+//
+// An overfull leaf with a sibling that has room never gets here: pushInPlace shares the items
+// between the two where they are (mas_push_data), without any node.
 //
 // In allocation-range trees internal nodes are arange_64 and every item of an internal level
 // also carries its child's largest gap (BIG_GAP): kept children bring theirs from the old

@@ -9,9 +9,10 @@
 //   append         the range falls in the leaf's last slot and the leaf has room: extend it
 //   slot store     the range moves the boundary between two slots: no slot count change
 //   node store     the leaf's new contents fit: rewrite the leaf in place
-//   split          the leaf overflows         } rebuilt level by level, from the leaves up,
-//   rebalance      the leaf underflows        } by rebuild() in rebuild.ts
-//   spanning store the range leaves the leaf  }
+//   split          the leaf overflows: shared with a sibling that has room, in place
+//                  (pushInPlace), or else             } rebuilt level by level, from the
+//   rebalance      the leaf underflows                } leaves up, by rebuild() in
+//   spanning store the range leaves the leaf          } rebuild.ts
 //
 // nodeRequest (prealloc.ts) turns the type into a worst-case node count; the caller fills the
 // ma_state's reserve with that many nodes; wrCommit then writes, taking nodes from the reserve
