@@ -238,6 +238,7 @@ export class MapleTree<T = unknown> implements Iterable<MapleEntry<T>> {
     const hi = checkIndex(max, 'max');
     checkOrder(lo, hi, 'min', 'max');
     const from = checkIndex(next, 'next');
+    if (entry === null) throw new TypeError('allocCyclic: entry must not be null');
     const g = gfpCode(gfp, 'allocCyclic');
     out.setNext(from);
     let wrapped = false;
