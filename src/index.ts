@@ -20,3 +20,5 @@ export type { MapleErrorCode } from './errors';
 export { MAPLE_MAX, ULONG_MAX } from './keys';
 export type { Index } from './keys';
 export type { EntryMode } from './handles';
+export { VmaIterator } from './vma';
+export type { Vma, VmaIteratorOptions } from './vma';
