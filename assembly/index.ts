@@ -5,7 +5,7 @@
 import { EINVAL } from './config';
 import {
   poolCreate, poolPages, poolReserved, poolNodesInUse, poolNodesFree, poolAllocations, poolFrees, poolTrees,
-  memoryBytes, objAlloc, objFree, OBJ_LARGE, faultSet, faultBudget, faultStat, setAllocContext,
+  memoryBytes, objAlloc, objFree, OBJ_LARGE, OBJ_PAGE, faultSet, faultBudget, faultStat, setAllocContext,
 } from './pool';
 import { treeCreate, treeRelease, treeHeight, treeNodes, treeNext, treePool } from './tree';
 import {
@@ -139,10 +139,10 @@ export function stateOp(mas: usize, op: i32, limit: f64): i32 {
 
 /** Ranges a walk's batch buffer (a 1 KiB object, 24 bytes a range) holds. */
 // @ts-ignore: decorator
-@inline const BATCH_MAX: i32 = <i32>(OBJ_LARGE / 24);
+@inline const BATCH_MAX: i32 = <i32>(OBJ_PAGE / 24);
 export function batchCapacity(): i32 { return BATCH_MAX; }
-export function batchNew(): usize { return objAlloc(OBJ_LARGE); }
-export function batchFree(buf: usize): void { objFree(buf, OBJ_LARGE); }
+export function batchNew(): usize { return objAlloc(OBJ_PAGE); }
+export function batchFree(buf: usize): void { objFree(buf, OBJ_PAGE); }
 
 /**
  * mas_find repeated: the next entries up to limit go to the walk's buffer, so an iteration

@@ -64,20 +64,36 @@ export function memoryBytes(): usize {
   return <usize>memory.size() * WASM_PAGE;
 }
 
-// ── small objects (pool, tree and state headers) ─────────────────────────────
+// ── small objects (pool, tree and state headers, batch buffers) ──────────────
 
-// Two size classes: 128 bytes (pools, trees) and 1 KiB (ma_states, which carry a path).
+// Three size classes: 128 bytes (pools, trees), 1 KiB (ma_states, which carry a path) and a
+// whole 4 KiB page (iteration batch buffers: the more records a batch holds, the fewer times an
+// iteration crosses the boundary).
 // @ts-ignore: decorator
 @inline export const OBJ_SMALL: usize = 128;
 // @ts-ignore: decorator
 @inline export const OBJ_LARGE: usize = 1024;
+// @ts-ignore: decorator
+@inline export const OBJ_PAGE: usize = PAGE_SIZE;
 
 let freeSmall: usize = 0;
 let freeLarge: usize = 0;
+let freePage: usize = 0;
 
-/** A zeroed object of OBJ_SMALL or OBJ_LARGE bytes, or 0 when memory is exhausted. */
+// @ts-ignore: decorator
+@inline function freeHead(size: usize): usize {
+  return size == OBJ_SMALL ? freeSmall : size == OBJ_LARGE ? freeLarge : freePage;
+}
+// @ts-ignore: decorator
+@inline function setFreeHead(size: usize, head: usize): void {
+  if (size == OBJ_SMALL) freeSmall = head;
+  else if (size == OBJ_LARGE) freeLarge = head;
+  else freePage = head;
+}
+
+/** A zeroed object of OBJ_SMALL, OBJ_LARGE or OBJ_PAGE bytes, or 0 when memory is exhausted. */
 export function objAlloc(size: usize): usize {
-  let head = size == OBJ_SMALL ? freeSmall : freeLarge;
+  let head = freeHead(size);
   if (head == 0) {
     const page = pageAlloc();
     if (page == 0) return 0;
@@ -88,20 +104,14 @@ export function objAlloc(size: usize): usize {
     }
   }
   const obj = head;
-  const next = load<usize>(obj);
-  if (size == OBJ_SMALL) freeSmall = next; else freeLarge = next;
+  setFreeHead(size, load<usize>(obj));
   memory.fill(obj, 0, size);
   return obj;
 }
 
 export function objFree(obj: usize, size: usize): void {
-  if (size == OBJ_SMALL) {
-    store<usize>(obj, freeSmall);
-    freeSmall = obj;
-  } else {
-    store<usize>(obj, freeLarge);
-    freeLarge = obj;
-  }
+  store<usize>(obj, freeHead(size));
+  setFreeHead(size, obj);
 }
 
 // ── node pools ───────────────────────────────────────────────────────────────

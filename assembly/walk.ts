@@ -307,42 +307,63 @@ function underflow(mas: usize): i32 {
  * inside the core. A record is three f64: index, last, entry word, exact below 2^53; a range
  * reaching past 2^53 - 1 is written as the raw u64 bits of index and last with the entry word
  * negated minus one, for the reader to take the slow path. Within a leaf it reads the slots
- * directly; it steps to the next leaf through masFind. The state ends on the last entry
- * written, so the next call (or masFind) continues after it. Returns the count.
+ * directly and steps to the next leaf along the path, as a next-leaf walk would. The state ends
+ * on the last entry written, so the next call (or masFind) continues after it. Returns the count.
  */
 export function masFindBatch(mas: usize, max: u64, buf: usize, cap: i32): i32 {
-  let n = 0;
-  while (n < cap && masFind(mas, max) == 1) {
-    emit(buf, n++, masIndex(mas), masLast(mas), masEntry(mas));
-    if (masStatus(mas) != MA_ACTIVE) continue;
-    // The rest of this leaf, slot by slot.
-    const leaf = lvl(masPath(mas), masDepth(mas));
+  if (cap <= 0 || masFind(mas, max) != 1) return 0;
+  emit(buf, 0, masIndex(mas), masLast(mas), masEntry(mas));
+  if (masStatus(mas) != MA_ACTIVE) return 1;
+  let n = 1;
+  const path = masPath(mas);
+  const depth = masDepth(mas);
+  const leaf = lvl(path, depth);
+  let off = lvOffset(leaf) + 1;
+  while (true) {
+    // The rest of this leaf. NULL slots cost a load and a test; a slot's range is worked out only
+    // when it holds an entry, and the state is updated once, on leaving the leaf.
     const node = lvNode(leaf);
     const end = lvEnd(leaf);
+    const lmin = lvMin(leaf);
     const lmax = lvMax(leaf);
-    let lo = masLast(mas) + 1;
-    for (let off = lvOffset(leaf) + 1; off <= end && n < cap; off++) {
-      const hi = off < end ? pivotAt(node, off) : lmax;
-      if (lo > max) return n;
+    let hit = -1;
+    let stop = false;
+    for (; off <= end; off++) {
       const slot = slotAt(node, off);
-      if (slot != 0) {
-        emit(buf, n++, lo, hi, slot);
-        setLvOffset(leaf, off);
-        setRange(mas, lo, hi, slot);
-      }
-      lo = hi + 1;
+      if (slot == 0) continue;
+      const lo = off == 0 ? lmin : pivotAt(node, off - 1) + 1;
+      if (lo > max) { stop = true; break; }
+      emit(buf, n++, lo, off < end ? pivotAt(node, off) : lmax, slot);
+      hit = off;
+      if (n == cap) { stop = true; break; }
     }
+    if (hit >= 0) {
+      setLvOffset(leaf, hit);
+      takeLeafSlot(mas);
+    }
+    if (stop || lmax >= max) return n;
+    // Next leaf: climb to the nearest ancestor with a slot to the right, come down its left edge.
+    // The state stays on the last entry written; if the leaf left held none, it moves to the
+    // new leaf's first range instead (every range in between is NULL), keeping path and range
+    // in step for the masFind that continues the walk.
+    let d = depth - 1;
+    while (d >= 0 && lvOffset(lvl(path, d)) >= lvEnd(lvl(path, d))) d--;
+    if (d < 0) return n;
+    setLvOffset(lvl(path, d), lvOffset(lvl(path, d)) + 1);
+    for (; d < depth; d++) pathDescend(path, d, 0);
+    if (hit < 0) takeLeafSlot(mas);
+    off = 0;
   }
-  return n;
 }
 
 // @ts-ignore: decorator
 @inline function emit(buf: usize, i: i32, index: u64, last: u64, entry: u64): void {
   const rec = buf + <usize>i * 24;
   if (last <= MAX_SAFE) {
-    store<f64>(rec, <f64>index, 0);
-    store<f64>(rec, <f64>last, 8);
-    store<f64>(rec, <f64>entry, 16);
+    // signed conversions: cheaper than unsigned ones and exact below 2^53
+    store<f64>(rec, <f64><i64>index, 0);
+    store<f64>(rec, <f64><i64>last, 8);
+    store<f64>(rec, <f64><i64>entry, 16);
   } else {
     store<u64>(rec, index, 0);
     store<u64>(rec, last, 8);

@@ -1,7 +1,7 @@
 // npm run bench: maple-wasm (release build, public API) against what a user would use instead,
 // on the shared workloads W1..W8, plus store/clear cost microbenchmarks.
 //
-//   node --expose-gc bench/run.mjs [--full] [--quick] [--samples=N] [--only=W1,W3] [--no-micro]
+//   node --expose-gc bench/run.mjs [--full] [--quick] [--samples=N] [--only=W1,W3] [--sizes=N,..] [--no-micro]
 //
 //   default   N = 1,000 and 100,000          --full    adds N = 1,000,000
 //   --quick   N = 1,000 only, 3 samples (a smoke test of the suite itself)
@@ -27,7 +27,8 @@ const FULL = flag('--full');
 const QUICK = flag('--quick');
 const SAMPLES = Number(opt('samples') ?? (QUICK ? 3 : 5));
 const ONLY = opt('only')?.split(',');
-const SIZES = QUICK ? [1_000] : FULL ? [1_000, 100_000, 1_000_000] : [1_000, 100_000];
+const SIZES = opt('sizes')?.split(',').map(Number) ??
+  (QUICK ? [1_000] : FULL ? [1_000, 100_000, 1_000_000] : [1_000, 100_000]);
 const SLOW_MS = 4000; // a cell whose check run took longer than this gets 3 samples
 const outDir = fileURLToPath(new URL('./results/', import.meta.url));
 

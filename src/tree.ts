@@ -333,15 +333,18 @@ export class MapleTree<T = unknown> implements Iterable<MapleEntry<T>> {
           last: Index = ULONG_MAX): void {
     if (typeof fn !== 'function') throw new TypeError('forEach: fn must be a function');
     const walk = this.#openWalk(first, last, 'forEach');
+    const numeric = this.#numeric;
     try {
       let n: number;
       while ((n = walk.next()) > 0) {
         let words = f64View();
-        for (let i = 0, r = walk.buf >>> 3; i < n; i++, r += 3) {
+        const base = walk.buf >>> 3;
+        for (let i = 0, r = base; i < n; i++, r += 3) {
           const version = this.#version;
           const word = words[r + 2];
-          if (word >= 0) {
-            fn(this.#decode(word) as T, words[r], words[r + 1]);
+          if (word > 0) {
+            // word 0 never reaches a batch (NULL ranges are skipped)
+            fn((numeric ? word - 1 : this.#handles.get(word)) as T, words[r], words[r + 1]);
           } else {
             const item = walk.item(i);
             fn(item.entry, item.index, item.last);
@@ -350,7 +353,7 @@ export class MapleTree<T = unknown> implements Iterable<MapleEntry<T>> {
             walk.restartAfter(walk.item(i).last);
             break;
           }
-          words = f64View(); // fn may have grown memory
+          if (words.length === 0) words = f64View(); // fn grew memory: the old view is detached
         }
       }
     } finally {

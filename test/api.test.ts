@@ -5,6 +5,7 @@ import { describe, expect, test } from 'vitest';
 import { MapleTree, MapleError, NodePool, MAPLE_MAX, ULONG_MAX } from '../src/index';
 import { Model, expectSame } from './support/model';
 import { checkStructure } from './support/structure';
+import { mulberry32 } from './support/rng';
 
 /** [10,19]=a [30,39]=b [50,50]=c [100,199]=d */
 function small(pool = new NodePool()): MapleTree<string> {
@@ -203,6 +204,39 @@ describe('mt_for_each: forEach(fn)', () => {
 
   test('fn must be a function', () => {
     expect(() => build(1).forEach(undefined as never)).toThrow(TypeError);
+  });
+
+  test('sparse trees (leaves holding only NULL), random bounds: forEach and entries() match the model', () => {
+    // The batch walk skips NULL slots and steps leaf to leaf along its path; leaves emptied by
+    // erasing whole runs, and bounds falling in them, exercise every way a batch can stop.
+    for (const seed of [1, 2, 3, 4]) {
+      const rng = mulberry32(seed);
+      const mt = new MapleTree<number>({ pool: new NodePool(), entries: 'number' });
+      const model = new Model<number>();
+      for (let i = 0; i < 3000; i++) {
+        mt.storeRange(16 * i, 16 * i + 9, i);
+        model.store(BigInt(16 * i), BigInt(16 * i + 9), i);
+      }
+      for (let k = 0; k < 40; k++) {
+        const a = rng.int(16 * 3000);
+        const b = a + rng.int(1200);
+        mt.storeRange(a, b, null);
+        model.store(BigInt(a), BigInt(b), null);
+      }
+      mt.validate();
+      for (let q = 0; q < 60; q++) {
+        const first = rng.int(16 * 3000 + 100);
+        const last = q % 10 === 0 ? Number.MAX_SAFE_INTEGER : first + rng.int(8000);
+        const want = model.ranges
+          .filter((x) => x.last >= BigInt(first) && x.first <= BigInt(last))
+          .map((x) => [Number(x.first), Number(x.last), x.entry]);
+        const seen: unknown[] = [];
+        mt.forEach((e, a, b) => { seen.push([a, b, e]); }, first, last);
+        expect(seen, `seed ${seed} forEach [${first}, ${last}]`).toEqual(want);
+        expect([...mt.entries(first, last)].map((x) => [x.index, x.last, x.entry]),
+          `seed ${seed} entries [${first}, ${last}]`).toEqual(want);
+      }
+    }
   });
 });
 
