@@ -12,7 +12,7 @@
 import { MAPLE_MAX, EINVAL, EBUSY } from './config';
 import {
   MAPLE_ARANGE_64, mteToNode, mteNodeType, mteIsLeaf, mteSlot, mteDataEnd, slotAt, slotMin,
-  slotMax, gapAt, setGap, setAMetaGap, mtePivotSlot,
+  slotMax, gapAt, setGap, setAMetaGap, mtePivotSlot, pivotAt,
 } from './node';
 import {
   lvl, lvNode, lvOffset, lvEnd, treeHeight, treeRoot, treeFlags, setTreeFlags, mtIsAlloc,
@@ -95,6 +95,56 @@ function searchNode(enode: u64, min: u64, max: u64, forward: bool): bool {
 }
 
 /**
+ * The search's first step: walk to the leaf holding the window's near edge, as a load does, and
+ * scan that leaf from the edge. Where free space is common the fit is there, found for the cost
+ * of one walk. Returns 1 when found; 0 when the leaf holds no fit, with the window narrowed past
+ * the leaf; -1 when nothing can fit.
+ */
+function searchNearEdge(tree: usize, forward: bool): i32 {
+  const edge = forward ? winLo : winHi;
+  let enode = treeRoot(tree);
+  let min: u64 = 0;
+  let max: u64 = MAPLE_MAX;
+  while (!mteIsLeaf(enode)) {
+    gapVisits++;
+    const node = mteToNode(enode);
+    const end = mteDataEnd(enode, max);
+    const off = mtePivotSlot(enode, edge);
+    // The child's range without branches: pivot[off - 1] of offset 0 reads the parent word and
+    // pivot[end] may be stale, but select discards both.
+    const a = select<u64>(pivotAt(node, off - 1) + 1, min, off > 0);
+    max = select<u64>(pivotAt(node, off), max, off < end);
+    min = a;
+    enode = mteSlot(enode, off);
+  }
+  gapVisits++;
+  const node = mteToNode(enode);
+  const end = mteDataEnd(enode, max);
+  const from = mtePivotSlot(enode, edge);
+  // Only NULL slots can fit; their ranges are worked out without branches, as above.
+  if (forward) {
+    for (let i = from; i <= end; i++) {
+      if (slotAt(node, i) != 0) continue;
+      const a = select<u64>(pivotAt(node, i - 1) + 1, min, i > 0);
+      if (a > winHi) return -1;
+      if (fits(a, select<u64>(pivotAt(node, i), max, i < end), true)) return 1;
+    }
+    if (max >= winHi) return -1;
+    winLo = max + 1;
+  } else {
+    for (let i = from; i >= 0; i--) {
+      if (slotAt(node, i) != 0) continue;
+      const b = select<u64>(pivotAt(node, i), max, i < end);
+      if (b < winLo) return -1;
+      if (fits(select<u64>(pivotAt(node, i - 1) + 1, min, i > 0), b, false)) return 1;
+    }
+    if (min <= winLo) return -1;
+    winHi = min - 1;
+  }
+  return 0;
+}
+
+/**
  * Lowest (forward) or highest start of `size` free indices inside [min, max]. Returns 0 with
  * the start in *out, -EINVAL for bad arguments (min > max, size 0, a window smaller than
  * size), or -EBUSY when nothing fits.
@@ -110,8 +160,11 @@ export function mtEmptyArea(tree: usize, min: u64, max: u64, size: u64, forward:
     // No node: everything is free but index 0 when a lone entry holds it (mas_sparse_area).
     if (treeRoot(tree) != 0 && min == 0) winLo = 1;
     if (winLo > max || !fits(winLo, MAPLE_MAX, forward)) return -EBUSY;
-  } else if (!searchNode(treeRoot(tree), 0, MAPLE_MAX, forward)) {
-    return -EBUSY;
+  } else {
+    // A fit lies within one NULL range, so once the near edge's leaf is ruled out the search
+    // over the gap records goes on from the next leaf with the same answer.
+    const near = searchNearEdge(tree, forward);
+    if (near < 0 || (near == 0 && !searchNode(treeRoot(tree), 0, MAPLE_MAX, forward))) return -EBUSY;
   }
   store<u64>(out, foundAt);
   return 0;

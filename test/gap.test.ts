@@ -261,6 +261,65 @@ describe('mas_empty_area / _rev results', () => {
   });
 });
 
+describe('fits at leaf boundaries', () => {
+  test('gaps of exactly size, every window edge: a fit ending or starting at a leaf edge is found whole', () => {
+    // The search first scans the leaf holding the window's near edge, then goes on past that
+    // leaf; with every gap exactly `size` wide, narrowing the window by one index too many at the
+    // hand-over would lose a fit. Every edge position is tried against arithmetic truth.
+    const size = 7;
+    const step = 17; // [17k, 17k + 9] taken, [17k + 10, 17k + 16] free (7)
+    const n = 1500;
+    const mt = allocTree<number>('number');
+    for (let k = 0; k < n; k++) mt.storeRange(step * k, step * k + 9, k);
+    mt.validate();
+    expect(mt.height).toBeGreaterThanOrEqual(3);
+    const top = step * n - 1; // the gap [17(n-1) + 10, 17n - 1] is followed by [17n, ULONG_MAX]
+    const mas = new MaState<number>(mt, 0);
+    for (let x = 0; x <= top; x++) {
+      const k = Math.floor(x / step);
+      const gapStart = step * k + 10;
+      // lowest fit starting at or above x: this gap if x is its first index or before it; past
+      // the last range everything is free
+      const lowest = x <= gapStart ? gapStart : k === n - 1 ? x : gapStart + step;
+      expect(mas.emptyArea(x, SAFE, size), `emptyArea(${x})`).toBe(lowest);
+      // highest fit ending at or below x: the gap ending at x, or the one before
+      const highest = x === gapStart + size - 1 ? gapStart : gapStart - step;
+      if (x < size - 1) {
+        expect(errCode(() => mas.emptyAreaRev(0, x, size)), `emptyAreaRev(0, ${x})`).toBe('EINVAL');
+      } else if (highest < 0) {
+        expect(errCode(() => mas.emptyAreaRev(0, x, size)), `emptyAreaRev(0, ${x})`).toBe('EBUSY');
+      } else {
+        expect(mas.emptyAreaRev(0, x, size), `emptyAreaRev(0, ${x})`).toBe(highest);
+      }
+    }
+    // Now close half the gaps and erase ranges: sweep again against the free ranges found by
+    // brute force. (The writes keep a leaf from ending in NULL, so the reverse hand-over always
+    // lands next to an entry; the forward one lands on NULL starts and is what this pins.)
+    const rng = mulberry32(7);
+    for (let k = 0; k < n - 1; k++) if (rng.chance(0.5)) mt.storeRange(step * k, step * k + step - 1, k);
+    for (let k = 0; k < n; k++) if (rng.chance(0.3)) mt.erase(step * k);
+    mt.validate();
+    const free: [number, number][] = [];
+    let from = 0;
+    for (const { index, last } of mt.entries(0, top)) {
+      if (Number(index) > from) free.push([from, Number(index) - 1]);
+      from = Number(last) + 1;
+    }
+    free.push([from, SAFE]);
+    for (let x = size - 1; x <= top; x++) {
+      const lo = free.find(([a, b]) => b >= x && b - Math.max(a, x) + 1 >= size);
+      expect(mas.emptyArea(x, SAFE, size), `emptyArea(${x}) after erase`).toBe(Math.max(lo![0], x));
+      const hi = [...free].reverse().find(([a, b]) => a <= x && Math.min(b, x) - a + 1 >= size);
+      if (hi === undefined) {
+        expect(errCode(() => mas.emptyAreaRev(0, x, size)), `emptyAreaRev(0, ${x}) after erase`).toBe('EBUSY');
+      } else {
+        expect(mas.emptyAreaRev(0, x, size), `emptyAreaRev(0, ${x}) after erase`).toBe(Math.min(hi[1], x) - size + 1);
+      }
+    }
+    mas.free();
+  });
+});
+
 describe('mtree_alloc_range / mtree_alloc_rrange', () => {
   test('allocRange stores the entry over the lowest fit and returns its start', () => {
     const mt = fixture();
