@@ -334,29 +334,10 @@ export function maWriteNode(node: usize, pivots: usize, slots: usize, count: i32
 @inline export function mtePivotSlot(enode: u64, index: u64): i32 {
   const node = mteToNode(enode);
   if (mteNodeType(enode) != MAPLE_ARANGE_64) return maPivotSlot(node, index);
-  return aPivotSlot(node, index);
-}
-
-/**
- * maPivotSlot for arange_64: the 9 pivots compared at once. Pivots past the end are not relied
- * on: the answer is clamped to the end, as every pivot below it is live.
- */
-// @ts-ignore: decorator
-@inline function aPivotSlot(node: usize, index: u64): i32 {
-  const sign = i64x2.splat(<i64>0x8000_0000_0000_0000);
-  const key = v128.xor(i64x2.splat(<i64>index), sign);
-  const p = node + PIVOTS;
-  const c0 = i64x2.lt_s(v128.xor(v128.load(p, 0), sign), key);
-  const c1 = i64x2.lt_s(v128.xor(v128.load(p, 16), sign), key);
-  const c2 = i64x2.lt_s(v128.xor(v128.load(p, 32), sign), key);
-  const c3 = i64x2.lt_s(v128.xor(v128.load(p, 48), sign), key);
-  // pivot 8 is loaded with slot 0 beside it; only its lane counts
-  const c4 = i64x2.lt_s(v128.xor(v128.load(p, 64), sign), key);
-  const lo = i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(c0, c1), i16x8.narrow_i32x4_s(c2, c3));
-  const below = i8x16.bitmask(lo) | ((i64x2.bitmask(c4) & 1) * 0x30000);
-  const off = ctz(~below) >> 1;
   const end = aMetaEnd(node);
-  return off < end ? off : end;
+  let off = 0;
+  while (off < end && pivotAt(node, off) < index) off++;
+  return off;
 }
 
 /** Largest gap recorded in an arange_64 node (at its metadata's gap offset). */

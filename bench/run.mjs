@@ -173,7 +173,7 @@ async function main() {
   const report = {
     meta: {
       date: new Date().toISOString(), node: process.version, platform: `${os.platform()} ${os.arch()}`,
-      cpus: os.cpus().length, cpu: os.cpus()[0]?.model, mode: QUICK ? 'quick' : FULL ? 'full' : 'default',
+      cpus: os.cpus().length, cpu: os.cpus()[0]?.model, mode: ONLY || opt('sizes') ? 'partial' : QUICK ? 'quick' : FULL ? 'full' : 'default',
       samples: SAMPLES, exposeGc: !!gc, build: buildInfo(), harness: 'per sample: fresh input (shared for read-only workloads), GC, one timed pass; median over samples, implementations interleaved',
     },
     sizes: [], micro: [], targets: [],
@@ -211,14 +211,16 @@ async function main() {
   mkdirSync(outDir, { recursive: true });
   const json = JSON.stringify(report, null, 2) + '\n';
   const svg = renderSvg(report);
-  // latest.* is always the last run; <mode>.* keeps the last run of each mode (default, full, quick)
-  for (const base of ['latest', report.meta.mode]) {
+  // latest.* is always the last run; <mode>.* keeps the last complete run of each mode (default,
+  // full, quick); a partial run (--only, --sizes) writes latest.* alone
+  const mode = report.meta.mode;
+  for (const base of mode === 'partial' ? ['latest'] : ['latest', mode]) {
     writeFileSync(`${outDir}${base}.md`, md);
     writeFileSync(`${outDir}${base}.json`, json);
     writeFileSync(`${outDir}${base}.svg`, svg);
   }
   console.log('\n' + md);
-  log(`wrote bench/results/latest.{md,json,svg} (and ${report.meta.mode}.{md,json,svg})`);
+  log(`wrote bench/results/latest.{md,json,svg}${mode === 'partial' ? '' : ` (and ${mode}.{md,json,svg})`}`);
 }
 
 main().catch((e) => {
