@@ -137,7 +137,7 @@ export function stateOp(mas: usize, op: i32, limit: f64): i32 {
   return -1;
 }
 
-/** Ranges a walk's batch buffer (a 1 KiB object, 24 bytes a range) holds. */
+/** Ranges a walk's batch buffer (a 4 KiB page, 24 bytes a range) holds. */
 // @ts-ignore: decorator
 @inline const BATCH_MAX: i32 = <i32>(OBJ_PAGE / 24);
 export function batchCapacity(): i32 { return BATCH_MAX; }
