@@ -12,7 +12,7 @@
 import { MAPLE_MAX, EINVAL, EBUSY } from './config';
 import {
   MAPLE_ARANGE_64, mteToNode, mteNodeType, mteIsLeaf, mteSlot, mteDataEnd, slotAt, slotMin,
-  slotMax, gapAt, setGap, setAMetaGap, mtePivotSlot, pivotAt,
+  slotMax, gapAt, setGap, setAMetaGap, mtePivotSlot,
 } from './node';
 import {
   lvl, lvNode, lvOffset, lvEnd, treeHeight, treeRoot, treeFlags, setTreeFlags, mtIsAlloc,
@@ -110,10 +110,8 @@ function searchNearEdge(tree: usize, forward: bool): i32 {
     const node = mteToNode(enode);
     const end = mteDataEnd(enode, max);
     const off = mtePivotSlot(enode, edge);
-    // The child's range without branches: pivot[off - 1] of offset 0 reads the parent word and
-    // pivot[end] may be stale, but select discards both.
-    const a = select<u64>(pivotAt(node, off - 1) + 1, min, off > 0);
-    max = select<u64>(pivotAt(node, off), max, off < end);
+    const a = slotMin(node, off, min);
+    max = slotMax(node, off, end, max);
     min = a;
     enode = mteSlot(enode, off);
   }
@@ -121,22 +119,22 @@ function searchNearEdge(tree: usize, forward: bool): i32 {
   const node = mteToNode(enode);
   const end = mteDataEnd(enode, max);
   const from = mtePivotSlot(enode, edge);
-  // Only NULL slots can fit; their ranges are worked out without branches, as above.
+  // Only NULL slots can fit, so only their ranges are worked out.
   if (forward) {
     for (let i = from; i <= end; i++) {
       if (slotAt(node, i) != 0) continue;
-      const a = select<u64>(pivotAt(node, i - 1) + 1, min, i > 0);
+      const a = slotMin(node, i, min);
       if (a > winHi) return -1;
-      if (fits(a, select<u64>(pivotAt(node, i), max, i < end), true)) return 1;
+      if (fits(a, slotMax(node, i, end, max), true)) return 1;
     }
     if (max >= winHi) return -1;
     winLo = max + 1;
   } else {
     for (let i = from; i >= 0; i--) {
       if (slotAt(node, i) != 0) continue;
-      const b = select<u64>(pivotAt(node, i), max, i < end);
+      const b = slotMax(node, i, end, max);
       if (b < winLo) return -1;
-      if (fits(select<u64>(pivotAt(node, i - 1) + 1, min, i > 0), b, false)) return 1;
+      if (fits(slotMin(node, i, min), b, false)) return 1;
     }
     if (min <= winLo) return -1;
     winHi = min - 1;

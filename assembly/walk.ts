@@ -331,9 +331,9 @@ export function masFindBatch(mas: usize, max: u64, buf: usize, cap: i32): i32 {
     for (; off <= end; off++) {
       const slot = slotAt(node, off);
       if (slot == 0) continue;
-      const lo = off == 0 ? lmin : pivotAt(node, off - 1) + 1;
+      const lo = slotMin(node, off, lmin);
       if (lo > max) { stop = true; break; }
-      emit(buf, n++, lo, off < end ? pivotAt(node, off) : lmax, slot);
+      emit(buf, n++, lo, slotMax(node, off, end, lmax), slot);
       hit = off;
       if (n == cap) { stop = true; break; }
     }
