@@ -333,18 +333,15 @@ export class MapleTree<T = unknown> implements Iterable<MapleEntry<T>> {
           last: Index = ULONG_MAX): void {
     if (typeof fn !== 'function') throw new TypeError('forEach: fn must be a function');
     const walk = this.#openWalk(first, last, 'forEach');
-    const numeric = this.#numeric;
     try {
       let n: number;
       while ((n = walk.next()) > 0) {
         let words = f64View();
-        const base = walk.buf >>> 3;
-        for (let i = 0, r = base; i < n; i++, r += 3) {
+        for (let i = 0, r = walk.buf >>> 3; i < n; i++, r += 3) {
           const version = this.#version;
           const word = words[r + 2];
           if (word > 0) {
-            // word 0 never reaches a batch (NULL ranges are skipped)
-            fn((numeric ? word - 1 : this.#handles.get(word)) as T, words[r], words[r + 1]);
+            fn(this.#entry(word), words[r], words[r + 1]);
           } else {
             const item = walk.item(i);
             fn(item.entry, item.index, item.last);
@@ -562,9 +559,12 @@ export class MapleTree<T = unknown> implements Iterable<MapleEntry<T>> {
   }
 
   #decode(word: number): T | undefined {
-    if (word === 0) return undefined;
-    if (this.#numeric) return (word - 1) as T;
-    return this.#handles.get(word);
+    return word === 0 ? undefined : this.#entry(word);
+  }
+
+  /** The entry a non-zero word stands for (batch records never hold NULL). */
+  #entry(word: number): T {
+    return this.#numeric ? (word - 1) as T : this.#handles.get(word);
   }
 
   #item(): MapleEntry<T> {
