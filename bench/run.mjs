@@ -27,7 +27,10 @@ const FULL = flag('--full');
 const QUICK = flag('--quick');
 const SAMPLES = Number(opt('samples') ?? (QUICK ? 3 : 5));
 const ONLY = opt('only')?.split(',');
-const SIZES = opt('sizes')?.split(',').map(Number) ??
+const SIZES_ARG = opt('sizes');
+/** A run narrowed by --only or --sizes: it writes latest.* but not its mode's files. */
+const PARTIAL = ONLY !== undefined || SIZES_ARG !== undefined;
+const SIZES = SIZES_ARG?.split(',').map(Number) ??
   (QUICK ? [1_000] : FULL ? [1_000, 100_000, 1_000_000] : [1_000, 100_000]);
 const SLOW_MS = 4000; // a cell whose check run took longer than this gets 3 samples
 const outDir = fileURLToPath(new URL('./results/', import.meta.url));
@@ -173,7 +176,7 @@ async function main() {
   const report = {
     meta: {
       date: new Date().toISOString(), node: process.version, platform: `${os.platform()} ${os.arch()}`,
-      cpus: os.cpus().length, cpu: os.cpus()[0]?.model, mode: ONLY || opt('sizes') ? 'partial' : QUICK ? 'quick' : FULL ? 'full' : 'default',
+      cpus: os.cpus().length, cpu: os.cpus()[0]?.model, mode: PARTIAL ? 'partial' : QUICK ? 'quick' : FULL ? 'full' : 'default',
       samples: SAMPLES, exposeGc: !!gc, build: buildInfo(), harness: 'per sample: fresh input (shared for read-only workloads), GC, one timed pass; median over samples, implementations interleaved',
     },
     sizes: [], micro: [], targets: [],
