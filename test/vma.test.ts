@@ -27,6 +27,15 @@ function setup(): { pool: NodePool; mt: MapleTree<V>; a: V; b: V; c: V } {
   return { pool, mt, a, b, c };
 }
 
+/** 40 one-page VMAs with one-page holes between them, [P, 2P), [3P, 4P), ... and an iterator. */
+function fortyVmas(): { pool: NodePool; mt: MapleTree<V>; vmi: VmaIterator<V> } {
+  const pool = new NodePool();
+  const mt = new MapleTree<V>({ pool, allocRange: true });
+  const vmi = new VmaIterator(mt);
+  for (let i = 0; i < 40; i++) vmi.storeGfp(vma(`v${i}`, (2 * i + 1) * P, (2 * i + 2) * P));
+  return { pool, mt, vmi };
+}
+
 function ranges(mt: MapleTree<V>): [number | bigint, number | bigint, string][] {
   return [...mt.entries()].map(({ index, last, entry }) => [index, last, entry.name]);
 }
@@ -149,10 +158,7 @@ describe('writes', () => {
   });
 
   test('vma_iter_store without a covering reserve: EINVAL, tree unchanged', () => {
-    const pool = new NodePool();
-    const mt = new MapleTree<V>({ pool, allocRange: true });
-    const vmi = new VmaIterator(mt);
-    for (let i = 0; i < 40; i++) vmi.storeGfp(vma(`v${i}`, (2 * i + 1) * P, (2 * i + 2) * P));
+    const { pool, mt, vmi } = fortyVmas();
     const before = ranges(mt);
     // a store spanning many VMAs needs nodes; there is no reserve
     expect(() => vmi.store(vma('big', P, 60 * P))).toThrow(expect.objectContaining({ code: 'EINVAL' }));
@@ -162,10 +168,7 @@ describe('writes', () => {
   });
 
   test('vma_iter_store_gfp: ENOMEM leaves the tree unchanged; retry succeeds', () => {
-    const pool = new NodePool();
-    const mt = new MapleTree<V>({ pool, allocRange: true });
-    const vmi = new VmaIterator(mt);
-    for (let i = 0; i < 40; i++) vmi.storeGfp(vma(`v${i}`, (2 * i + 1) * P, (2 * i + 2) * P));
+    const { pool, mt, vmi } = fortyVmas();
     const before = ranges(mt);
     const big = vma('big', P, 60 * P);
     pool.faults.failAfter(0);
