@@ -115,30 +115,10 @@ function searchNearEdge(tree: usize, forward: bool): i32 {
     min = a;
     enode = mteSlot(enode, off);
   }
-  gapVisits++;
-  const node = mteToNode(enode);
-  const end = mteDataEnd(enode, max);
-  const from = mtePivotSlot(enode, edge);
-  // Only NULL slots can fit, so only their ranges are worked out.
-  if (forward) {
-    for (let i = from; i <= end; i++) {
-      if (slotAt(node, i) != 0) continue;
-      const a = slotMin(node, i, min);
-      if (a > winHi) return -1;
-      if (fits(a, slotMax(node, i, end, max), true)) return 1;
-    }
-    if (max >= winHi) return -1;
-    winLo = max + 1;
-  } else {
-    for (let i = from; i >= 0; i--) {
-      if (slotAt(node, i) != 0) continue;
-      const b = slotMax(node, i, end, max);
-      if (b < winLo) return -1;
-      if (fits(slotMin(node, i, min), b, false)) return 1;
-    }
-    if (min <= winLo) return -1;
-    winHi = min - 1;
-  }
+  // The leaf's own scan is searchNode's: from the slot holding the edge, NULL slots only.
+  if (searchNode(enode, min, max, forward)) return 1;
+  if (forward ? max >= winHi : min <= winLo) return -1;
+  if (forward) winLo = max + 1; else winHi = min - 1;
   return 0;
 }
 
