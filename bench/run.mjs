@@ -1,7 +1,7 @@
 // npm run bench: maple-wasm (release build, public API) against what a user would use instead,
 // on the shared workloads W1..W8, plus store/clear cost microbenchmarks.
 //
-//   node --expose-gc bench/run.mjs [--full] [--quick] [--samples=N] [--only=W1,W3] [--sizes=N,..] [--no-micro]
+//   node bench/run.mjs [--full] [--quick] [--samples=N] [--only=W1,W3] [--sizes=N,..] [--no-micro]
 //
 //   default   N = 1,000 and 100,000          --full    adds N = 1,000,000
 //   --quick   N = 1,000 only, 3 samples (a smoke test of the suite itself)
@@ -11,7 +11,7 @@
 // are interleaved (rotating order) so machine noise hits them alike; ratios come from one run.
 import { writeFileSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { MapleTree, NodePool, MaState, linearMemoryBytes } from '../dist/index.js';
@@ -21,6 +21,20 @@ import { runMicro } from './lib/micro.mjs';
 import { TARGETS, renderMarkdown, renderSvg } from './lib/report.mjs';
 
 const argv = process.argv.slice(2);
+
+// The harness runs full GCs between samples so one sample's garbage is not charged to the next.
+// V8 sweeps after a full GC on helper threads and finishes lazily on the main thread, inside the
+// next timed region, at the first allocation: with 1M-range structures alive that added ~60 ns per
+// entry to W4 for whichever implementation allocated (the closure's running sum boxes a double),
+// and made the result depend on which peers were in the run. Synchronous sweeping keeps that work
+// inside gc(). Without these flags the script restarts itself with them.
+const V8_FLAGS = ['--expose-gc', '--no-concurrent-sweeping'];
+const missing = V8_FLAGS.filter((f) => !process.execArgv.includes(f));
+if (missing.length) {
+  const r = spawnSync(process.execPath, [...process.execArgv, ...missing, fileURLToPath(import.meta.url), ...argv],
+    { stdio: 'inherit' });
+  process.exit(r.status ?? 1);
+}
 const flag = (f) => argv.includes(f);
 const opt = (name) => argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
 const FULL = flag('--full');
@@ -36,7 +50,6 @@ const SLOW_MS = 4000; // a cell whose check run took longer than this gets 3 sam
 const outDir = fileURLToPath(new URL('./results/', import.meta.url));
 
 const gc = globalThis.gc;
-if (!gc) console.warn('warning: run with node --expose-gc for GC between samples and heap-based memory figures');
 const collect = () => { if (gc) { gc(); gc(); } };
 
 const t0 = performance.now();
@@ -177,7 +190,7 @@ async function main() {
     meta: {
       date: new Date().toISOString(), node: process.version, platform: `${os.platform()} ${os.arch()}`,
       cpus: os.cpus().length, cpu: os.cpus()[0]?.model, mode: PARTIAL ? 'partial' : QUICK ? 'quick' : FULL ? 'full' : 'default',
-      samples: SAMPLES, exposeGc: !!gc, build: buildInfo(), harness: 'per sample: fresh input (shared for read-only workloads), GC, one timed pass; median over samples, implementations interleaved',
+      samples: SAMPLES, exposeGc: !!gc, build: buildInfo(), harness: 'per sample: fresh input (shared for read-only workloads), full GC with synchronous sweeping, one timed pass; median over samples, implementations interleaved', v8Flags: process.execArgv,
     },
     sizes: [], micro: [], targets: [],
   };

@@ -70,7 +70,8 @@ export function renderMarkdown(report) {
   L.push(`# maple-wasm benchmark (${meta.mode} run)`);
   L.push('');
   L.push(`${meta.date} · node ${meta.node} · ${meta.platform} · ${meta.cpus} cpus (${meta.cpu}) · ` +
-    `${meta.samples} samples per cell (median; spread = ±half of min–max range) · ${meta.seconds?.toFixed(0)} s`);
+    `${meta.samples} samples per cell (median; spread = ±half of min–max range) · ${meta.seconds?.toFixed(0)} s` +
+    (meta.v8Flags?.length ? ` · node flags ${meta.v8Flags.join(' ')}` : ''));
   const bi = meta.build ?? {};
   L.push('');
   L.push(`maple-wasm measured: dist/index.js sha256 ${bi.dist} (built ${bi.distBuilt}), commit ${bi.commit ?? '?'}` +
