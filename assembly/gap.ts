@@ -9,13 +9,14 @@
 // whose range meets [min, max], so a search visits O(height) nodes except where gaps straddle
 // the window's edges (mas_empty_area, mas_empty_area_rev).
 
-import { MAPLE_MAX, EINVAL, EBUSY } from './config';
+import { MAPLE_MAX, MAPLE_HEIGHT_MAX, EINVAL, EBUSY } from './config';
 import {
   MAPLE_ARANGE_64, mteToNode, mteNodeType, mteIsLeaf, mteSlot, mteDataEnd, slotAt, slotMin,
-  slotMax, gapAt, setGap, setAMetaGap, mtePivotSlot,
+  safePivot, mtPivots, gapAt, setGap, setAMetaGap, mtePivotSlot,
 } from './node';
 import {
-  lvl, lvNode, lvOffset, lvEnd, treeHeight, treeRoot, treeFlags, setTreeFlags, mtIsAlloc,
+  lvl, lvNode, lvEnode, lvMin, lvMax, lvOffset, lvEnd, treeHeight, treeRoot, treeFlags, setTreeFlags,
+  mtIsAlloc, mtWalk, LEVEL_SIZE,
   MT_FLAGS_ALLOC_WRAPPED,
 } from './tree';
 import { mtInsertRange } from './write';
@@ -69,57 +70,63 @@ function fits(a: u64, b: u64, forward: bool): bool {
   return true;
 }
 
+/** Search a node from the slot holding the window's near edge. */
 function searchNode(enode: u64, min: u64, max: u64, forward: bool): bool {
   gapVisits++;
-  const node = mteToNode(enode);
-  const leaf = mteIsLeaf(enode);
-  const end = mteDataEnd(enode, max);
-  const gaps = mteNodeType(enode) == MAPLE_ARANGE_64;
-  // Start at the slot holding the window's near edge: the slots before it are outside.
-  const edge = mtePivotSlot(enode, forward ? winLo : winHi);
-  const from = edge < end ? edge : end; // the window's edge may lie past the node's max
-  const steps = forward ? end - from : from;
-  for (let k = 0; k <= steps; k++) {
-    const i = forward ? from + k : from - k;
-    const a = slotMin(node, i, min);
-    const b = slotMax(node, i, end, max);
-    if (forward ? b < winLo : a > winHi) continue;
-    if (forward ? a > winHi : b < winLo) return false;
-    if (leaf) {
-      if (slotAt(node, i) == 0 && fits(a, b, forward)) return true;
-    } else if (!gaps || gapAt(node, i) >= wantSize) {
-      if (searchNode(mteSlot(enode, i), a, b, forward)) return true;
-    }
-  }
-  return false;
+  // The slots before the edge are outside the window. Only a reverse search whose window reaches
+  // past this node's max starts from the end; otherwise the end is found on the way.
+  const from = forward || winHi < max ? mtePivotSlot(enode, forward ? winLo : winHi) : mteDataEnd(enode, max);
+  return searchSlots(enode, min, max, from, forward);
 }
 
 /**
- * The search's first step: walk to the leaf holding the window's near edge, as a load does, and
- * scan that leaf from the edge. Where free space is common the fit is there, found for the cost
- * of one walk. Returns 1 when found; 0 when the leaf holds no fit, with the window narrowed past
- * the leaf; -1 when nothing can fit.
+ * Search a node's slots from offset i (at or before its end) towards the window's far edge:
+ * NULL slots of a leaf, or children whose recorded gap is big enough. A slot's range comes from
+ * its own pivot, the end's being max, so the scan needs no read of the metadata.
  */
-function searchNearEdge(tree: usize, forward: bool): i32 {
-  const edge = forward ? winLo : winHi;
-  let enode = treeRoot(tree);
-  let min: u64 = 0;
-  let max: u64 = MAPLE_MAX;
-  while (!mteIsLeaf(enode)) {
-    gapVisits++;
-    const node = mteToNode(enode);
-    const end = mteDataEnd(enode, max);
-    const off = mtePivotSlot(enode, edge);
-    const a = slotMin(node, off, min);
-    max = slotMax(node, off, end, max);
-    min = a;
-    enode = mteSlot(enode, off);
+function searchSlots(enode: u64, min: u64, max: u64, i: i32, forward: bool): bool {
+  const node = mteToNode(enode);
+  const type = mteNodeType(enode);
+  const leaf = mteIsLeaf(enode);
+  const gaps = type == MAPLE_ARANGE_64;
+  const pivots = mtPivots(type);
+  while (true) {
+    const a = slotMin(node, i, min);
+    const b = safePivot(node, i, pivots, max);
+    if (forward ? a > winHi : b < winLo) return false;
+    if (forward ? b >= winLo : a <= winHi) {
+      if (leaf) {
+        if (slotAt(node, i) == 0 && fits(a, b, forward)) return true;
+      } else if (!gaps || gapAt(node, i) >= wantSize) {
+        if (searchNode(mteSlot(enode, i), a, b, forward)) return true;
+      }
+    }
+    if (forward ? b == max : i == 0) return false;
+    i += forward ? 1 : -1;
   }
-  // The leaf's own scan is searchNode's: from the slot holding the edge, NULL slots only.
-  if (searchNode(enode, min, max, forward)) return 1;
-  if (forward ? max >= winHi : min <= winLo) return -1;
-  if (forward) winLo = max + 1; else winHi = min - 1;
-  return 0;
+}
+
+/** The near-edge walk's path: the search goes on from it when the edge's leaf holds no fit. */
+const NEAR_PATH: usize = memory.data(<i32>(MAPLE_HEIGHT_MAX * <i32>LEVEL_SIZE), 16);
+
+/**
+ * Walk to the leaf holding the window's near edge, as a load does, and scan it from the edge:
+ * where free space is common the fit is there, for the cost of one walk. Otherwise go on from
+ * the walk's path, nearest level first, through the slots beyond it (mas_empty_area climbs the
+ * same way); the ancestors are already in cache, so no walk starts again from the root.
+ */
+function searchFromEdge(tree: usize, forward: bool): bool {
+  const depth = mtWalk(tree, forward ? winLo : winHi, NEAR_PATH);
+  gapVisits += depth + 1;
+  const leaf = lvl(NEAR_PATH, depth);
+  if (searchSlots(lvEnode(leaf), lvMin(leaf), lvMax(leaf), lvOffset(leaf), forward)) return true;
+  for (let d = depth; d > 0; d--) {
+    const lv = lvl(NEAR_PATH, d - 1);
+    const off = lvOffset(lv);
+    if (forward ? off == lvEnd(lv) : off == 0) continue;
+    if (searchSlots(lvEnode(lv), lvMin(lv), lvMax(lv), forward ? off + 1 : off - 1, forward)) return true;
+  }
+  return false;
 }
 
 /**
@@ -139,10 +146,7 @@ export function mtEmptyArea(tree: usize, min: u64, max: u64, size: u64, forward:
     if (treeRoot(tree) != 0 && min == 0) winLo = 1;
     if (winLo > max || !fits(winLo, MAPLE_MAX, forward)) return -EBUSY;
   } else {
-    // A fit lies within one NULL range, so once the near edge's leaf is ruled out the search
-    // over the gap records goes on from the next leaf with the same answer.
-    const near = searchNearEdge(tree, forward);
-    if (near < 0 || (near == 0 && !searchNode(treeRoot(tree), 0, MAPLE_MAX, forward))) return -EBUSY;
+    if (!searchFromEdge(tree, forward)) return -EBUSY;
   }
   store<u64>(out, foundAt);
   return 0;

@@ -329,15 +329,27 @@ export function maWriteNode(node: usize, pivots: usize, slots: usize, count: i32
   return mteNodeType(enode) == MAPLE_ARANGE_64 ? aMetaEnd(node) : maDataEnd(node, max);
 }
 
-/** Slot holding index in any node: the first pivot at or above it, else the last slot. */
+/**
+ * Slot holding index in any node whose range holds index: the first pivot at or above it, else
+ * the last slot. The end's pivot is the node's max, so the scan stops by the end without
+ * reading the metadata (another cache line, and a load the search would wait on).
+ */
 // @ts-ignore: decorator
 @inline export function mtePivotSlot(enode: u64, index: u64): i32 {
   const node = mteToNode(enode);
   if (mteNodeType(enode) != MAPLE_ARANGE_64) return maPivotSlot(node, index);
-  const end = aMetaEnd(node);
   let off = 0;
-  while (off < end && pivotAt(node, off) < index) off++;
+  while (off < ARANGE64_PIVOTS && pivotAt(node, off) < index) off++;
   return off;
+}
+
+/**
+ * Last index covered by slot i, for i at or before the node's end (mas_safe_pivot): its pivot,
+ * or max for the slot past the last pivot. Needs no end, since the end's pivot is max.
+ */
+// @ts-ignore: decorator
+@inline export function safePivot(node: usize, i: i32, pivots: i32, max: u64): u64 {
+  return i < pivots ? pivotAt(node, i) : max;
 }
 
 /** Largest gap recorded in an arange_64 node (at its metadata's gap offset). */

@@ -263,9 +263,10 @@ describe('mas_empty_area / _rev results', () => {
 
 describe('fits at leaf boundaries', () => {
   test('gaps of exactly size, every window edge: a fit ending or starting at a leaf edge is found whole', () => {
-    // The search first scans the leaf holding the window's near edge, then goes on past that
-    // leaf; with every gap exactly `size` wide, narrowing the window by one index too many at the
-    // hand-over would lose a fit. Every edge position is tried against arithmetic truth.
+    // The search first scans the leaf holding the window's near edge, then goes on from the
+    // walk's path through the slots beyond it; with every gap exactly `size` wide, starting one
+    // slot too far or skipping a level at that hand-over would lose a fit (both directions:
+    // checked by mutating each). Every edge position is tried against arithmetic truth.
     const size = 7;
     const step = 17; // [17k, 17k + 9] taken, [17k + 10, 17k + 16] free (7)
     const n = 1500;
@@ -293,8 +294,7 @@ describe('fits at leaf boundaries', () => {
       }
     }
     // Now close half the gaps and erase ranges: sweep again against the free ranges found by
-    // brute force. (The writes keep a leaf from ending in NULL, so the reverse hand-over always
-    // lands next to an entry; the forward one lands on NULL starts and is what this pins.)
+    // brute force.
     const rng = mulberry32(7);
     for (let k = 0; k < n - 1; k++) if (rng.chance(0.5)) mt.storeRange(step * k, step * k + step - 1, k);
     for (let k = 0; k < n; k++) if (rng.chance(0.3)) mt.erase(step * k);
