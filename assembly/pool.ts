@@ -325,6 +325,50 @@ export function nodeAlloc(pool: usize, gfp: u32): usize {
   return node;
 }
 
+/**
+ * Take `count` nodes at once (a write's reserve), as `count` nodeAlloc calls would, chained
+ * through their next word (offset 8) with the last one linked to `after`. Returns the first, or
+ * 0 (nothing taken) when fault injection is armed or the pool cannot grow enough: the caller
+ * then goes node by node, so that every allocation meets the fault checks in order.
+ */
+export function nodeAllocChain(pool: usize, count: u32, after: usize): usize {
+  if (count == 0 || (FAULTS && load<u32>(pool, P_ARMED) != 0)) return 0;
+  while (poolNodesFree(pool) < count) if (!poolGrow(pool)) return 0;
+  const first = load<usize>(pool, P_FREE);
+  let node = first;
+  for (let i: u32 = 1; ; i++) {
+    if (DEBUG) assert(mteIsDead(node), 'pool: free list holds a live node');
+    store<u64>(node, 0); // live, not yet linked
+    if (i == count) break;
+    node = load<usize>(node, 8);
+  }
+  store<usize>(pool, load<usize>(node, 8), P_FREE);
+  store<usize>(node, after, 8);
+  store<u64>(pool, load<u64>(pool, P_ASKED) + count, P_ASKED);
+  store<u32>(pool, poolNodesFree(pool) - count, P_NODES_FREE);
+  store<u32>(pool, poolNodesInUse(pool) + count, P_IN_USE);
+  store<u64>(pool, poolAllocations(pool) + count, P_ALLOCS);
+  return first;
+}
+
+/** Free a chain of `count` nodes linked through their next word, as nodeFree on each would. */
+export function nodeFreeChain(pool: usize, first: usize, count: u32): void {
+  if (count == 0) return;
+  let node = first;
+  for (let i: u32 = 1; ; i++) {
+    if (DEBUG) assert(!mteIsDead(node), 'pool: double free of a node');
+    const next = load<usize>(node, 8);
+    setNodeDead(node);
+    if (i == count) break;
+    node = next;
+  }
+  store<usize>(node, load<usize>(pool, P_FREE), 8);
+  store<usize>(pool, first, P_FREE);
+  store<u32>(pool, poolNodesFree(pool) + count, P_NODES_FREE);
+  store<u32>(pool, poolNodesInUse(pool) - count, P_IN_USE);
+  store<u64>(pool, poolFrees(pool) + count, P_FREES);
+}
+
 /** The one place a node is freed. */
 export function nodeFree(pool: usize, node: usize): void {
   if (DEBUG) assert(!mteIsDead(node), 'pool: double free of a node');

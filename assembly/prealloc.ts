@@ -20,7 +20,7 @@
 import { DEBUG, ENOMEM } from './config';
 import { mteNodeType, mtSlots, mtMinEnd } from './node';
 import { lvl, lvEnd, lvEnode } from './tree';
-import { nodeAlloc, nodeFree, GFP_NOWAIT, addPoolReserved } from './pool';
+import { nodeAlloc, nodeAllocChain, nodeFreeChain, GFP_NOWAIT, addPoolReserved } from './pool';
 
 /** Store types (the kernel's enum store_type, plus the no-op and empty-tree cases). */
 export const WR_INVALID = 0;
@@ -74,6 +74,15 @@ export function reservePush(mas: usize, node: usize): void {
  * the nodes already reserved stay reserved (the caller decides whether to keep them).
  */
 export function reserveFill(mas: usize, pool: usize, want: i32, gfp: u32): i32 {
+  const need = want - reserved(mas);
+  if (need <= 0) return 0;
+  const first = nodeAllocChain(pool, <u32>need, <usize>load<u32>(mas, S_RESERVE));
+  if (first != 0) {
+    store<u32>(mas, <u32>first, S_RESERVE);
+    store<i32>(mas, want, S_RESERVED);
+    addPoolReserved(load<usize>(mas, S_POOL), need);
+    return 0;
+  }
   let mode = GFP_NOWAIT;
   while (reserved(mas) < want) {
     let node = nodeAlloc(pool, mode);
@@ -89,11 +98,11 @@ export function reserveFill(mas: usize, pool: usize, want: i32, gfp: u32): i32 {
 
 /** Give every reserved node back to the pool (mas_destroy). */
 export function reserveDrain(mas: usize, pool: usize): void {
-  let node = reservePop(mas);
-  while (node != 0) {
-    nodeFree(pool, node);
-    node = reservePop(mas);
-  }
+  const count = reserved(mas);
+  nodeFreeChain(pool, <usize>load<u32>(mas, S_RESERVE), <u32>count);
+  store<u32>(mas, 0, S_RESERVE);
+  store<i32>(mas, 0, S_RESERVED);
+  addPoolReserved(load<usize>(mas, S_POOL), -count);
 }
 
 /**
