@@ -71,7 +71,9 @@ export function reservePush(mas: usize, node: usize): void {
 /**
  * Fill a state's reserve to `want` nodes: first without blocking, then, from the first failure
  * on, with the caller's gfp (mas_alloc_nodes, then mas_nomem). Returns 0 or -ENOMEM; on failure
- * the nodes already reserved stay reserved (the caller decides whether to keep them).
+ * the nodes already reserved stay reserved (the caller decides whether to keep them). With no
+ * fault armed the nodes come off the free list as one chain: a spanning store's worst case is
+ * 3h + 1 nodes, most of which go straight back.
  */
 export function reserveFill(mas: usize, pool: usize, want: i32, gfp: u32): i32 {
   const need = want - reserved(mas);
