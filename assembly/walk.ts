@@ -9,7 +9,7 @@
 // While active, the path's leaf level holds the slot index..last came from, so next and prev
 // step across slots and nodes without going back to the root.
 
-import { MAPLE_MAX } from './config';
+import { MAPLE_MAX, DEBUG } from './config';
 import {
   mteIsLeaf, slotAt, slotMin, slotMax, mteSlot, mtePivotSlot, pivotAt,
 } from './node';
@@ -328,14 +328,27 @@ export function masFindBatch(mas: usize, max: u64, buf: usize, cap: i32): i32 {
     const lmax = lvMax(leaf);
     let hit = -1;
     let stop = false;
-    for (; off <= end; off++) {
-      const slot = slotAt(node, off);
-      if (slot == 0) continue;
-      const lo = slotMin(node, off, lmin);
-      if (lo > max) { stop = true; break; }
-      emit(buf, n++, lo, slotMax(node, off, end, lmax), slot);
-      hit = off;
-      if (n == cap) { stop = true; break; }
+    if (lmax <= max && lmax <= MAX_SAFE && n + end - off < cap) {
+      // The whole rest of the leaf fits the limit, the buffer and the f64 records: no per-entry
+      // tests but the NULL one.
+      for (; off <= end; off++) {
+        const slot = slotAt(node, off);
+        if (slot == 0) continue;
+        emitSafe(buf, n++, slotMin(node, off, lmin), slotMax(node, off, end, lmax), slot);
+        hit = off;
+      }
+      stop = n == cap;
+    } else {
+      if (DEBUG) assert(n < cap, 'batch: record past the buffer');
+      for (; off <= end; off++) {
+        const slot = slotAt(node, off);
+        if (slot == 0) continue;
+        const lo = slotMin(node, off, lmin);
+        if (lo > max) { stop = true; break; }
+        emit(buf, n++, lo, slotMax(node, off, end, lmax), slot);
+        hit = off;
+        if (n == cap) { stop = true; break; }
+      }
     }
     if (hit >= 0) {
       setLvOffset(leaf, hit);
@@ -360,10 +373,7 @@ export function masFindBatch(mas: usize, max: u64, buf: usize, cap: i32): i32 {
 @inline function emit(buf: usize, i: i32, index: u64, last: u64, entry: u64): void {
   const rec = buf + <usize>i * 24;
   if (last <= MAX_SAFE) {
-    // signed conversions: cheaper than unsigned ones and exact below 2^53
-    store<f64>(rec, <f64><i64>index, 0);
-    store<f64>(rec, <f64><i64>last, 8);
-    store<f64>(rec, <f64><i64>entry, 16);
+    emitSafe(buf, i, index, last, entry);
   } else {
     store<u64>(rec, index, 0);
     store<u64>(rec, last, 8);
@@ -373,3 +383,13 @@ export function masFindBatch(mas: usize, max: u64, buf: usize, cap: i32): i32 {
 
 // @ts-ignore: decorator
 @inline const MAX_SAFE: u64 = 0x1F_FFFF_FFFF_FFFF;
+
+/** A record of a range ending at or below 2^53 - 1 (entry words never exceed 2^53). */
+// @ts-ignore: decorator
+@inline function emitSafe(buf: usize, i: i32, index: u64, last: u64, entry: u64): void {
+  const rec = buf + <usize>i * 24;
+  // signed conversions: cheaper than unsigned ones and exact below 2^53
+  store<f64>(rec, <f64><i64>index, 0);
+  store<f64>(rec, <f64><i64>last, 8);
+  store<f64>(rec, <f64><i64>entry, 16);
+}
