@@ -389,3 +389,43 @@ afterAll(() => {
   }
   console.log(`preallocation: requested vs used nodes per write type\n${lines.join('\n')}${by.join('\n')}`);
 });
+
+describe('reserves taken as one chain', () => {
+  // With no fault armed, reserveFill takes a write's reserve off the free list as one chain and
+  // reserveDrain gives the rest back the same way; with a fault armed, every node goes through
+  // its own fault check. The pool must not be able to tell which way a write went.
+  test('the pool counts a write alike with no fault armed and with one armed that never fires', () => {
+    const run = (armed: boolean) => {
+      const pool = new NodePool();
+      const mt = new MapleTree<number>({ pool, entries: 'number' });
+      for (let i = 0; i < 3000; i++) mt.storeRange(16 * i, 16 * i + 9, i);
+      expect(mt.height).toBe(4);
+      if (armed) pool.faults.failNth(1_000_000_000);
+      const s0 = pool.stats();
+      const asked0 = pool.faults.stats().asked;
+      mt.storeRange(100, 16 * 400, 1);                     // spanning store: 3h + 1 reserved
+      for (let k = 0; k < 40; k++) mt.storeRange(16 * 1000 + 2 * k, 16 * 1000 + 2 * k, 2); // splits
+      for (let i = 2000; i < 2100; i++) mt.erase(16 * i);  // rebalances
+      const s1 = pool.stats();
+      const counts = {
+        allocations: s1.allocations - s0.allocations, frees: s1.frees - s0.frees,
+        asked: pool.faults.stats().asked - asked0, failed: pool.faults.stats().failed,
+        nodesInUse: s1.nodesInUse, nodesFree: s1.nodesFree, pagesInUse: s1.pagesInUse,
+        nodesReserved: s1.nodesReserved,
+      };
+      mt.validate();
+      const contents = [...mt.entries()].map((e) => [e.index, e.last, e.entry]);
+      mt.free();
+      return { counts, contents };
+    };
+    const chain = run(false);
+    const each = run(true);
+    expect(chain.counts).toEqual(each.counts);
+    expect(chain.contents).toEqual(each.contents);
+    // the spanning store alone reserved 3h + 1 = 13 nodes and gave most of them back
+    expect(chain.counts.allocations).toBeGreaterThanOrEqual(13);
+    expect(chain.counts.frees).toBeGreaterThanOrEqual(9);
+    expect(chain.counts.failed).toBe(0);
+    expect(chain.counts.nodesReserved).toBe(0);
+  });
+});
