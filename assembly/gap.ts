@@ -145,8 +145,8 @@ export function mtEmptyArea(tree: usize, min: u64, max: u64, size: u64, forward:
     // No node: everything is free but index 0 when a lone entry holds it (mas_sparse_area).
     if (treeRoot(tree) != 0 && min == 0) winLo = 1;
     if (winLo > max || !fits(winLo, MAPLE_MAX, forward)) return -EBUSY;
-  } else {
-    if (!searchFromEdge(tree, forward)) return -EBUSY;
+  } else if (!searchFromEdge(tree, forward)) {
+    return -EBUSY;
   }
   store<u64>(out, foundAt);
   return 0;

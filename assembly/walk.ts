@@ -134,7 +134,16 @@ function stepSlot(mas: usize, dir: i32): bool {
     takeLeafSlot(mas);
     return true;
   }
-  // Climb to the nearest ancestor with a slot that way, then come down its near edge.
+  if (!pathStepLeaf(path, depth, dir)) return false;
+  takeLeafSlot(mas);
+  return true;
+}
+
+/**
+ * Move a path to the next leaf (dir 1) or the previous one (dir -1): climb to the nearest
+ * ancestor with a slot that way, then come down its near edge. False at the tree's edge.
+ */
+function pathStepLeaf(path: usize, depth: i32, dir: i32): bool {
   let d = depth - 1;
   while (d >= 0) {
     const lv = lvl(path, d);
@@ -147,7 +156,6 @@ function stepSlot(mas: usize, dir: i32): bool {
   }
   if (d < 0) return false;
   for (; d < depth; d++) pathDescend(path, d, dir > 0 ? 0 : -1);
-  takeLeafSlot(mas);
   return true;
 }
 
@@ -355,15 +363,10 @@ export function masFindBatch(mas: usize, max: u64, buf: usize, cap: i32): i32 {
       takeLeafSlot(mas);
     }
     if (stop || lmax >= max) return n;
-    // Next leaf: climb to the nearest ancestor with a slot to the right, come down its left edge.
-    // The state stays on the last entry written; if the leaf left held none, it moves to the
-    // new leaf's first range instead (every range in between is NULL), keeping path and range
-    // in step for the masFind that continues the walk.
-    let d = depth - 1;
-    while (d >= 0 && lvOffset(lvl(path, d)) >= lvEnd(lvl(path, d))) d--;
-    if (d < 0) return n;
-    setLvOffset(lvl(path, d), lvOffset(lvl(path, d)) + 1);
-    for (; d < depth; d++) pathDescend(path, d, 0);
+    // Next leaf. The state stays on the last entry written; if the leaf left held none, it
+    // moves to the new leaf's first range instead (every range in between is NULL), keeping
+    // path and range in step for the masFind that continues the walk.
+    if (!pathStepLeaf(path, depth, 1)) return n;
     if (hit < 0) takeLeafSlot(mas);
     off = 0;
   }
