@@ -11,12 +11,12 @@
 
 import { MAPLE_MAX, MAPLE_HEIGHT_MAX, EINVAL, EBUSY } from './config';
 import {
-  MAPLE_ARANGE_64, mteToNode, mteNodeType, mteIsLeaf, mteSlot, mteDataEnd, slotAt, slotMin,
+  MAPLE_ARANGE_64, mteToNode, mteNodeType, mteIsLeaf, mteSlot, mteDataEnd, slotAt, slotMin, slotMax,
   safePivot, mtPivots, gapAt, setGap, setAMetaGap, mtePivotSlot,
 } from './node';
 import {
   lvl, lvNode, lvEnode, lvMin, lvMax, lvOffset, lvEnd, treeHeight, treeRoot, treeFlags, setTreeFlags,
-  mtIsAlloc, mtWalk, LEVEL_SIZE,
+  mtIsAlloc, recordLevel, LEVEL_SIZE,
   MT_FLAGS_ALLOC_WRAPPED,
 } from './tree';
 import { mtInsertRange } from './write';
@@ -106,22 +106,68 @@ function searchSlots(enode: u64, min: u64, max: u64, i: i32, forward: bool): boo
   }
 }
 
-/** The near-edge walk's path: the search goes on from it when the edge's leaf holds no fit. */
+/** The near-edge walk's path: the search goes on from it when no fit lies below its end. */
 const NEAR_PATH: usize = memory.data(<i32>(MAPLE_HEIGHT_MAX * <i32>LEVEL_SIZE), 16);
 
 /**
- * Walk to the leaf holding the window's near edge, as a load does, and scan it from the edge:
- * where free space is common the fit is there, for the cost of one walk. Otherwise go on from
- * the walk's path, nearest level first, through the slots beyond it (mas_empty_area climbs the
- * same way); the ancestors are already in cache, so no walk starts again from the root.
+ * Whether the child at offset off of a node, covering [a, b], may hold a fit: its part of the
+ * window is big enough, and in an arange_64 node its recorded gap is (mas_awalk descends only
+ * into such children).
+ */
+// @ts-ignore: decorator
+@inline function mayFit(node: usize, gaps: bool, off: i32, a: u64, b: u64, forward: bool): bool {
+  // The child holds the near edge, so its part of the window runs from that edge to the
+  // nearer of its own far end and the window's.
+  const room = forward ? (b < winHi ? b : winHi) - winLo : winHi - (a > winLo ? a : winLo);
+  return room >= wantSize - 1 && (!gaps || gapAt(node, off) >= wantSize);
+}
+
+/**
+ * Walk from the root towards the leaf holding the window's near edge, as a load does, recording
+ * each level in NEAR_PATH; stop above a child that cannot hold a fit. Returns the depth of the
+ * last level recorded.
+ */
+function edgeWalk(tree: usize, forward: bool): i32 {
+  const edge = forward ? winLo : winHi;
+  let enode = treeRoot(tree);
+  let min: u64 = 0;
+  let max: u64 = MAPLE_MAX;
+  let d = 0;
+  while (true) {
+    const node = mteToNode(enode);
+    const off = mtePivotSlot(enode, edge);
+    const end = mteDataEnd(enode, max);
+    recordLevel(lvl(NEAR_PATH, d), enode, min, max, off, end);
+    if (mteIsLeaf(enode)) return d;
+    const a = slotMin(node, off, min);
+    const b = slotMax(node, off, end, max);
+    if (!mayFit(node, mteNodeType(enode) == MAPLE_ARANGE_64, off, a, b, forward)) return d;
+    enode = mteSlot(enode, off);
+    min = a;
+    max = b;
+    d++;
+  }
+}
+
+/**
+ * Walk towards the leaf holding the window's near edge and scan it from the edge: where free
+ * space is common the fit is there, for the cost of one walk. Otherwise go on from the walk's
+ * path, deepest level first, through the slots beyond it (mas_empty_area climbs the same way);
+ * the ancestors are already in cache, so no walk starts again from the root. The walk stops
+ * early above a child that cannot hold a fit, and the climb starts there.
  */
 function searchFromEdge(tree: usize, forward: bool): bool {
-  const depth = mtWalk(tree, forward ? winLo : winHi, NEAR_PATH);
-  gapVisits += depth + 1;
-  const leaf = lvl(NEAR_PATH, depth);
-  if (searchSlots(lvEnode(leaf), lvMin(leaf), lvMax(leaf), lvOffset(leaf), forward)) return true;
-  for (let d = depth; d > 0; d--) {
-    const lv = lvl(NEAR_PATH, d - 1);
+  let d = edgeWalk(tree, forward);
+  gapVisits += d + 1;
+  const bottom = lvl(NEAR_PATH, d);
+  if (mteIsLeaf(lvEnode(bottom))) {
+    if (searchSlots(lvEnode(bottom), lvMin(bottom), lvMax(bottom), lvOffset(bottom), forward)) {
+      return true;
+    }
+    d--;
+  }
+  for (; d >= 0; d--) {
+    const lv = lvl(NEAR_PATH, d);
     const off = lvOffset(lv);
     if (forward ? off == lvEnd(lv) : off == 0) continue;
     if (searchSlots(lvEnode(lv), lvMin(lv), lvMax(lv), forward ? off + 1 : off - 1, forward)) return true;

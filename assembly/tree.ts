@@ -131,11 +131,18 @@ export function treeRelease(tree: usize): void {
 /** Record a node at a level: its range, its end, and the slot of interest. */
 // @ts-ignore: decorator
 @inline export function setLevel(lv: usize, enode: u64, min: u64, max: u64, offset: i32): void {
+  recordLevel(lv, enode, min, max, offset, mteDataEnd(enode, max));
+}
+
+/** setLevel for a walk that has read the node's end already. */
+// @ts-ignore: decorator
+@inline export function recordLevel(lv: usize, enode: u64, min: u64, max: u64, offset: i32,
+                                    end: i32): void {
   store<u64>(lv, enode, 0);
   store<u64>(lv, min, 8);
   store<u64>(lv, max, 16);
   store<i32>(lv, offset, 24);
-  store<i32>(lv, mteDataEnd(enode, max), 28);
+  store<i32>(lv, end, 28);
 }
 
 /** Range of the slot a level's offset points at. */
@@ -174,12 +181,7 @@ export function mtWalk(tree: usize, index: u64, path: usize): i32 {
     const node = mteToNode(enode);
     const end = mteDataEnd(enode, max);
     const off = mtePivotSlot(enode, index);
-    const lv = lvl(path, d);
-    store<u64>(lv, enode, 0);
-    store<u64>(lv, min, 8);
-    store<u64>(lv, max, 16);
-    store<i32>(lv, off, 24);
-    store<i32>(lv, end, 28);
+    recordLevel(lvl(path, d), enode, min, max, off, end);
     if (mteIsLeaf(enode)) return d;
     const childMin = slotMin(node, off, min);
     max = slotMax(node, off, end, max);
