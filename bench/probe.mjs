@@ -93,7 +93,8 @@ console.log(`N = ${N.toLocaleString('en')}, ranges [16i, 16i+9]`);
     return s;
   });
   time('core treeLoad (no facade)', xs.length, () => { let s = 0; for (let k = 0; k < xs.length; k++) { const w = core.treeLoad(t, xs[k]); if (w !== 0) s += w - 1; } return s; });
-  // a search that ends in the leaf holding x visits one node per level
+  // a search that ends in the first leaf it reaches visits one node per level (that leaf is the
+  // one holding x, or the next when the walk saw that x's leaf has too little room after x)
   let visits = 0, most = 0, further = 0;
   for (let k = 0; k < xs.length; k++) {
     core.treeEmptyArea(t, xs[k], MAX, 20, 1);
@@ -103,6 +104,6 @@ console.log(`N = ${N.toLocaleString('en')}, ranges [16i, 16i+9]`);
     if (v > mt.height) further++;
   }
   console.log(`nodes visited per search: ${(visits / xs.length).toFixed(2)} on average, ${most} at most; ` +
-    `${(100 * further / xs.length).toFixed(1)}% of searches went past the leaf holding x`);
+    `${(100 * further / xs.length).toFixed(1)}% of searches went on to a second leaf`);
   mt.free();
 }
