@@ -12,7 +12,7 @@
 import { MAPLE_MAX, MAPLE_HEIGHT_MAX, EINVAL, EBUSY } from './config';
 import {
   MAPLE_ARANGE_64, mteToNode, mteNodeType, mteIsLeaf, mteSlot, mteDataEnd, slotAt, slotMin, slotMax,
-  safePivot, mtPivots, gapAt, setGap, setAMetaGap, mtePivotSlot,
+  safePivot, mtPivots, gapAt, setGap, setAMetaGap, mtePivotSlot, mtePrefetchSlots,
 } from './node';
 import {
   lvl, lvNode, lvEnode, lvMin, lvMax, lvOffset, lvEnd, treeHeight, treeRoot, treeFlags, setTreeFlags,
@@ -135,6 +135,7 @@ function edgeWalk(tree: usize, forward: bool): i32 {
   let d = 0;
   while (true) {
     const node = mteToNode(enode);
+    mtePrefetchSlots(enode);
     const off = mtePivotSlot(enode, edge);
     const end = mteDataEnd(enode, max);
     recordLevel(lvl(NEAR_PATH, d), enode, min, max, off, end);

@@ -14,7 +14,7 @@
 import { objAlloc, objFree, OBJ_SMALL, poolTrees, setPoolTrees } from './pool';
 import { MAPLE_MAX } from './config';
 import {
-  mteToNode, mteIsLeaf, mteDataEnd, mteSlot, mtePivotSlot, slotMin, slotMax,
+  mteToNode, mteIsLeaf, mteDataEnd, mteSlot, mtePivotSlot, mtePrefetchSlots, slotMin, slotMax,
   MAPLE_RANGE_64, MAPLE_ARANGE_64,
 } from './node';
 
@@ -179,6 +179,7 @@ export function mtWalk(tree: usize, index: u64, path: usize): i32 {
   let d = 0;
   while (true) {
     const node = mteToNode(enode);
+    mtePrefetchSlots(enode);
     const end = mteDataEnd(enode, max);
     const off = mtePivotSlot(enode, index);
     recordLevel(lvl(path, d), enode, min, max, off, end);

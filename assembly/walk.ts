@@ -11,7 +11,7 @@
 
 import { MAPLE_MAX, DEBUG } from './config';
 import {
-  mteIsLeaf, slotAt, slotMin, slotMax, mteSlot, mtePivotSlot, pivotAt,
+  mteIsLeaf, mtePrefetchSlots, slotAt, slotMin, slotMax, mteSlot, mtePivotSlot, pivotAt,
 } from './node';
 import {
   treeRoot, treeHeight, mtWalk, lvl, lvNode, lvMin, lvMax, lvOffset, lvEnd, setLvOffset,
@@ -92,6 +92,7 @@ export function mtLoad(tree: usize, index: u64): u64 {
   if (height == 0) return index == 0 ? treeRoot(tree) : 0;
   let enode = treeRoot(tree);
   while (true) {
+    mtePrefetchSlots(enode);
     const slot = mteSlot(enode, mtePivotSlot(enode, index));
     if (mteIsLeaf(enode)) return slot;
     enode = slot;
