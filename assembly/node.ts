@@ -131,6 +131,21 @@ import { MAPLE_MAX } from './config';
   }
 }
 
+/**
+ * Move slots i..end of a range_64 / leaf_64 node k places right, with their pivots (the end's
+ * pivot, the node's max, only while it lands on a pivot: past slot 14 it is implied). Slots
+ * i..i+k-1 keep stale copies for the caller to overwrite; end + k must be at most 15.
+ */
+export function maShiftRight(node: usize, i: i32, end: i32, k: i32): void {
+  const pivots = min(end, RANGE64_PIVOTS - 1 - k) - i + 1;
+  if (pivots > 0) {
+    memory.copy(node + PIVOTS + (<usize>(i + k) << 3), node + PIVOTS + (<usize>i << 3),
+                <usize>pivots << 3);
+  }
+  memory.copy(node + SLOTS + (<usize>(i + k) << 3), node + SLOTS + (<usize>i << 3),
+              <usize>(end - i + 1) << 3);
+}
+
 /** Offset of the last used slot of a node whose range ends at max (mas_data_end). */
 // @ts-ignore: decorator
 @inline export function maDataEnd(node: usize, max: u64): i32 {

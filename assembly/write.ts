@@ -22,7 +22,7 @@ import { MAPLE_MAX, EEXIST, ENOMEM } from './config';
 import {
   MAPLE_LEAF_64, RANGE64_SLOTS, RANGE64_PIVOTS, RANGE64_MIN_END,
   pivotAt, setPivot, slotAt, setSlot, setMetaEnd, slotMin, slotMax, maWriteNode, mtMkNode,
-  setRootParent, maPivotSlot, maLeafMaxGap,
+  setRootParent, maPivotSlot, maLeafMaxGap, maShiftRight,
 } from './node';
 import { propagateGap } from './gap';
 import {
@@ -64,6 +64,7 @@ let wrOffset: i32 = 0; // slot holding first in the leaf
 let wrRangeMin: u64 = 0; // start of that slot
 let wrRangeMax: u64 = 0; // end of the slot holding last
 let wrPush: i32 = 0; // a split that can push into this sibling in place (-1 left, 1 right)
+let wrShift: i32 = 0; // a node store inside one slot: how far the slots after it move (1, 2)
 
 /** Decide how a store of entry over [first, last] will be written. Changes nothing. */
 export function wrPrepare(tree: usize, first: u64, last: u64, entry: u64): i32 {
@@ -72,6 +73,7 @@ export function wrPrepare(tree: usize, first: u64, last: u64, entry: u64): i32 {
   wrLast = last;
   wrEntry = entry;
   wrPush = 0;
+  wrShift = 0;
   if (treeHeight(tree) == 0) return prepareRoot(tree, first, last, entry);
 
   const ld = walkLeft(tree, first);
@@ -107,6 +109,15 @@ export function wrPrepare(tree: usize, first: u64, last: u64, entry: u64): i32 {
     }
   } else if (j == i + 1 && entry != 0 && (first == rmin) != (last == rmax)) {
     return WR_SLOT_STORE;
+  }
+  if (i == j && entry != 0) {
+    // Inside one slot, cutting it in two or three pieces, none NULL beside a NULL: a node store
+    // that only moves the slots after it, where the general one rebuilds the leaf.
+    const k = <i32>(rmin < first) + <i32>(last < rmax);
+    if (end + k < RANGE64_SLOTS && (ld == 0 || end + 1 + k > RANGE64_MIN_END)) {
+      wrShift = k;
+      return WR_NODE_STORE;
+    }
   }
 
   memory.copy(RPATH, LPATH, <usize>(ld + 1) * LEVEL_SIZE);
@@ -166,7 +177,10 @@ export function wrCommit(tree: usize, type: i32, mas: usize, request: i32): i32 
     case WR_EXACT_FIT: setSlot(node, wrOffset, wrEntry); break;
     case WR_APPEND: appendStore(node, lvEnd(L), lvMax(L)); break;
     case WR_SLOT_STORE: slotStore(node, wrOffset); break;
-    case WR_NODE_STORE: maWriteNode(node, BIG_PIV, BIG_SLOT, bigCount()); break;
+    case WR_NODE_STORE:
+      if (wrShift != 0) shiftStore(node, lvEnd(L));
+      else maWriteNode(node, BIG_PIV, BIG_SLOT, bigCount());
+      break;
     case WR_EMPTY: freeTree(tree); break;
     case WR_NOOP: break;
     case WR_SPLIT_STORE:
@@ -229,6 +243,23 @@ function appendStore(node: usize, end: i32, max: u64): void {
     if (pos < RANGE64_PIVOTS) setPivot(node, pos, max);
   }
   setMetaEnd(node, pos);
+}
+
+/**
+ * Node store inside slot wrOffset (see wrPrepare): the slots after it move wrShift places right,
+ * and [wrFirst, wrLast] goes between the pieces of the old slot that stay around it.
+ */
+function shiftStore(node: usize, end: i32): void {
+  let at = wrOffset;
+  maShiftRight(node, at, end, wrShift);
+  // The old slot's right piece, if any, is its moved copy, its pivot the old one.
+  if (wrRangeMin < wrFirst) {
+    setPivot(node, at, wrFirst - 1); // its left piece stays where it was
+    at++;
+  }
+  setSlot(node, at, wrEntry);
+  if (at < RANGE64_PIVOTS) setPivot(node, at, wrLast);
+  setMetaEnd(node, end + wrShift);
 }
 
 /**
