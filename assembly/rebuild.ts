@@ -530,7 +530,8 @@ function rewriteInPlace(k: i32): void {
     store<u64>(DROPPED + (<usize>i << 4), slotMax(node, s, end, max), 8);
   }
   mteWriteNode(node, type, BIG_PIV, BIG_SLOT, BIG_GAP, big);
-  for (let s = 0; s < big; s++) setParent(mteToNode(mteSlot(enode, s)), node, s, type);
+  // The children before the run keep their parent and their slot: only the rest are told.
+  for (let s = first; s < big; s++) setParent(mteToNode(mteSlot(enode, s)), node, s, type);
   for (let i = 0; i < dropped; i++) {
     freeDead(load<u64>(DROPPED + (<usize>i << 4)), load<u64>(DROPPED + (<usize>i << 4), 8));
   }
