@@ -351,7 +351,10 @@ export function nodeAllocChain(pool: usize, count: u32, after: usize): usize {
   return first;
 }
 
-/** Free a chain of `count` nodes linked through their next word, as nodeFree on each would. */
+/**
+ * The one place nodes are freed: a chain of `count` nodes linked through their next word (the
+ * last one's link is ignored) goes onto the free list in the chain's order.
+ */
 export function nodeFreeChain(pool: usize, first: usize, count: u32): void {
   if (count == 0) return;
   let node = first;
@@ -369,13 +372,7 @@ export function nodeFreeChain(pool: usize, first: usize, count: u32): void {
   store<u64>(pool, poolFrees(pool) + count, P_FREES);
 }
 
-/** The one place a node is freed. */
+/** Free one node: a chain of one. */
 export function nodeFree(pool: usize, node: usize): void {
-  if (DEBUG) assert(!mteIsDead(node), 'pool: double free of a node');
-  setNodeDead(node);
-  store<usize>(node, load<usize>(pool, P_FREE), 8);
-  store<usize>(pool, node, P_FREE);
-  store<u32>(pool, poolNodesFree(pool) + 1, P_NODES_FREE);
-  store<u32>(pool, poolNodesInUse(pool) - 1, P_IN_USE);
-  store<u64>(pool, poolFrees(pool) + 1, P_FREES);
+  nodeFreeChain(pool, node, 1);
 }
