@@ -7,7 +7,7 @@ import {
   poolCreate, poolPages, poolReserved, poolNodesInUse, poolNodesFree, poolAllocations, poolFrees, poolTrees,
   memoryBytes, objAlloc, objFree, OBJ_LARGE, OBJ_PAGE, faultSet, faultBudget, faultStat, setAllocContext,
 } from './pool';
-import { treeCreate, treeRelease, treeHeight, treeNodes, treeNext, treePool } from './tree';
+import { treeCreate, treeRelease, treeHeight, treeNodes, treeNext, treePool, treeCount as treeCountOf, setTreeCount } from './tree';
 import {
   mtStoreRange, mtInsertRange, mtErase, masErase, wrStoreGfp, wrPrepare, wrRequest, wrCommit,
   OP_STORE, OP_PREALLOCATE, OP_STORE_PREALLOC, OP_EXPECTED_ENTRIES, OP_NOMEM,
@@ -67,7 +67,12 @@ export function preallocFitReset(): void { fitReset(); }
 
 // ── trees ──
 export function treeNew(pool: usize, flags: u32): usize { return treeCreate(pool, flags); }
-export function treeDestroy(tree: usize): void { freeTree(tree); }
+export function treeDestroy(tree: usize): void {
+  freeTree(tree);
+  setTreeCount(tree, 0);
+}
+/** Non-NULL ranges the tree holds (O(1): a count every write keeps). */
+export function treeCount(tree: usize): f64 { return <f64>treeCountOf(tree); }
 export function treeDelete(tree: usize): void {
   freeTree(tree);
   treeRelease(tree);

@@ -18,7 +18,7 @@
 // ma_state's reserve with that many nodes; wrCommit then writes, taking nodes from the reserve
 // only. All failure points come before the first change, so ENOMEM leaves the tree as it was.
 
-import { MAPLE_MAX, EEXIST, ENOMEM } from './config';
+import { MAPLE_MAX, MAPLE_HEIGHT_MAX, EEXIST, ENOMEM } from './config';
 import {
   MAPLE_LEAF_64, RANGE64_SLOTS, RANGE64_PIVOTS, RANGE64_MIN_END,
   pivotAt, setPivot, slotAt, setSlot, setMetaEnd, slotMin, slotMax, maWriteNode, mtMkNode,
@@ -27,7 +27,7 @@ import {
 import { propagateGap } from './gap';
 import {
   treeRoot, setTreeRoot, treeHeight, setTreeHeight, treePool, addTreeNodes, treeGen, bumpGen,
-  mtIsAlloc,
+  mtIsAlloc, addTreeCount,
   mtWalk, lvl, lvNode, lvEnode, lvMin, lvMax, lvOffset, lvEnd, setLevel, LEVEL_SIZE,
 } from './tree';
 import { setAllocContext } from './pool';
@@ -65,6 +65,11 @@ let wrRangeMin: u64 = 0; // start of that slot
 let wrRangeMax: u64 = 0; // end of the slot holding last
 let wrPush: i32 = 0; // a split that can push into this sibling in place (-1 left, 1 right)
 let wrShift: i32 = 0; // a node store inside one slot: how far the slots after it move (1, 2)
+// How the write changes the count of non-NULL ranges: +1 for a non-NULL entry, -1 for each
+// non-NULL range it covers whole, +1 when it cuts one range in two; ranges it trims keep theirs.
+let wrDelta: i32 = 0;
+/** A walk path for counting the ranges a spanning store covers (LPATH/RPATH stay as they are). */
+const CPATH: usize = memory.data(<i32>(MAPLE_HEIGHT_MAX * <i32>LEVEL_SIZE), 16);
 
 /** Decide how a store of entry over [first, last] will be written. Changes nothing. */
 export function wrPrepare(tree: usize, first: u64, last: u64, entry: u64): i32 {
@@ -74,7 +79,11 @@ export function wrPrepare(tree: usize, first: u64, last: u64, entry: u64): i32 {
   wrEntry = entry;
   wrPush = 0;
   wrShift = 0;
-  if (treeHeight(tree) == 0) return prepareRoot(tree, first, last, entry);
+  if (treeHeight(tree) == 0) {
+    // The root holds at most a lone entry at index 0: covered when first is 0.
+    wrDelta = <i32>(entry != 0) - <i32>(treeRoot(tree) != 0 && first == 0);
+    return prepareRoot(tree, first, last, entry);
+  }
 
   const ld = walkLeft(tree, first);
   wrLeafDepth = ld;
@@ -83,6 +92,7 @@ export function wrPrepare(tree: usize, first: u64, last: u64, entry: u64): i32 {
   // A leaf other than the rightmost may not end in NULL, so a NULL reaching the end of the leaf
   // must take the next leaf along (mas_is_span_wr).
   if (last > lmax || (last == lmax && entry == 0 && last != MAPLE_MAX)) {
+    wrDelta = <i32>(entry != 0) - countCovered(tree, first, last);
     mtWalk(tree, last == MAPLE_MAX ? last : last + 1, RPATH);
     buildLeafContents(ld, first, last, entry, last == MAPLE_MAX ? -1 : lvOffset(lvl(RPATH, ld)));
     return WR_SPANNING_STORE;
@@ -98,6 +108,19 @@ export function wrPrepare(tree: usize, first: u64, last: u64, entry: u64): i32 {
   wrOffset = i;
   wrRangeMin = rmin;
   wrRangeMax = rmax;
+  // Slots i..j meet [first, last]; those strictly between i and j lie wholly inside it.
+  let d = <i32>(entry != 0);
+  if (i == j) {
+    if (slotAt(node, i) != 0) {
+      if (rmin >= first && rmax <= last) d--;
+      else if (rmin < first && rmax > last) d++;
+    }
+  } else {
+    if (slotAt(node, i) != 0 && rmin >= first) d--;
+    for (let s = i + 1; s < j; s++) d -= <i32>(slotAt(node, s) != 0);
+    if (slotAt(node, j) != 0 && rmax <= last) d--;
+  }
+  wrDelta = d;
 
   if (i == j) {
     if (entry == 0 && slotAt(node, i) == 0) return WR_NOOP; // NULL over NULL changes nothing
@@ -156,6 +179,29 @@ function walkLeft(tree: usize, first: u64): i32 {
   return pathDepth;
 }
 
+/**
+ * Non-NULL ranges lying wholly inside [first, last], leaf by leaf (for a spanning store, whose
+ * covered leaves the rebuild drops without looking at their slots).
+ */
+function countCovered(tree: usize, first: u64, last: u64): i32 {
+  let n = 0;
+  let x = first;
+  while (true) {
+    const L = lvl(CPATH, mtWalk(tree, x, CPATH));
+    const node = lvNode(L);
+    const end = lvEnd(L);
+    const lmin = lvMin(L);
+    const lmax = lvMax(L);
+    for (let s = lvOffset(L); s <= end; s++) {
+      const smin = slotMin(node, s, lmin);
+      if (smin > last) break;
+      if (slotAt(node, s) != 0 && smin >= first && slotMax(node, s, end, lmax) <= last) n++;
+    }
+    if (lmax >= last) return n;
+    x = lmax + 1;
+  }
+}
+
 /** Nodes the prepared write needs at most. */
 export function wrRequest(type: i32): i32 {
   return nodeRequest(type, LPATH, wrLeafDepth, wrPush != 0);
@@ -195,7 +241,10 @@ export function wrCommit(tree: usize, type: i32, mas: usize, request: i32): i32 
     // An in-place leaf write: its largest gap may have changed.
     propagateGap(LPATH, wrLeafDepth, maLeafMaxGap(node, lvMin(L), lvMax(L)));
   }
-  if (r == 0) recordFit(type, request, nodesTaken());
+  if (r == 0) {
+    addTreeCount(tree, wrDelta);
+    recordFit(type, request, nodesTaken());
+  }
   return r;
 }
 

@@ -56,6 +56,8 @@ const OP_NEXT = 3;
 const OP_PREV = 4;
 
 const MAX_NUMBER_ENTRY = Number.MAX_SAFE_INTEGER - 1;
+/** Ranges the inspect hook shows. */
+const INSPECT_RANGES = 8;
 
 const VIOLATIONS: Record<number, string> = {
   1: 'root node does not point back at its tree',
@@ -418,6 +420,118 @@ export class MapleTree<T = unknown> implements Iterable<MapleEntry<T>> {
     return core.stateOp(this.#state, OP_FIND, wire(ULONG_MAX, 2)) !== 1;
   }
 
+  /**
+   * Ranges holding an entry (non-null), O(1): the core keeps the count exact through every
+   * write (a failed write changes nothing). No kernel counterpart; the kernel counts nothing.
+   */
+  get size(): number {
+    return core.treeCount(this.ptr);
+  }
+
+  /** Whether index holds an entry (mtree_load(index) != NULL). Same argument checks as load. */
+  has(index: Index): boolean {
+    return this.load(index) !== undefined;
+  }
+
+  /**
+   * The first index of every range meeting [first, last], in index order, so that
+   * `load(key)` gives the range's entry (mt_for_each, keeping the starts).
+   */
+  *keys(first: Index = 0, last: Index = ULONG_MAX): IterableIterator<Index> {
+    for (const item of this.entries(first, last)) yield item.index;
+  }
+
+  /** The entry of every range meeting [first, last], in index order (mt_for_each). */
+  *values(first: Index = 0, last: Index = ULONG_MAX): IterableIterator<T> {
+    for (const item of this.entries(first, last)) yield item.entry;
+  }
+
+  /** Empty the tree, as destroy() (mtree_destroy): every node back to the pool, size 0. */
+  clear(): void {
+    this.destroy();
+  }
+
+  /**
+   * A new tree holding the given ranges: `{ index, last, entry }` objects (as entries() yields)
+   * or `[first, last, entry]` tuples, both ends inclusive. Ranges in ascending index order that
+   * do not overlap are bulk-loaded as the kernel does (mas_expected_entries: the nodes for all
+   * of them are reserved once, leaves are packed densely); otherwise each is stored in turn with
+   * storeRange, a later range overwriting an earlier one. Argument errors (TypeError /
+   * RangeError naming `ranges[i]`) and MapleError ENOMEM leave no tree behind.
+   */
+  static from<T>(ranges: Iterable<MapleEntry<T> | readonly [Index, Index, T | null]>,
+                 options?: MapleTreeOptions): MapleTree<T> {
+    if (ranges == null || typeof (ranges as Iterable<unknown>)[Symbol.iterator] !== 'function') {
+      throw new TypeError(`MapleTree.from: ranges must be iterable, got ${ranges === null ? 'null' : typeof ranges}`);
+    }
+    const list: [Index, Index, T | null][] = [];
+    let ascending = true;
+    for (const r of ranges) {
+      const name = `ranges[${list.length}]`;
+      let a: unknown, b: unknown, e: unknown;
+      if (Array.isArray(r)) [a, b, e] = r;
+      else if (typeof r === 'object' && r !== null) ({ index: a, last: b, entry: e } = r as MapleEntry<T>);
+      else throw new TypeError(`MapleTree.from: ${name} must be [first, last, entry] or { index, last, entry }, got ${typeof r}`);
+      const first = checkIndex(a, `${name} first`);
+      const last = checkIndex(b, `${name} last`);
+      checkOrder(first, last, `${name} first`, `${name} last`);
+      if (list.length > 0 && compare(first, list[list.length - 1][1]) <= 0) ascending = false;
+      list.push([first, last, e as T | null]);
+    }
+    const tree = new MapleTree<T>(options);
+    try {
+      if (ascending && list.length > 1 && list.length <= 1e8) tree.#bulkLoad(list);
+      else for (const [a, b, e] of list) tree.storeRange(a, b, e);
+    } catch (err) {
+      tree.free();
+      throw err;
+    }
+    return tree;
+  }
+
+  /** Store ascending, non-overlapping ranges through one ma_state in expected-entries mode. */
+  #bulkLoad(list: [Index, Index, T | null][]): void {
+    const mas = core.stateNew(this.ptr);
+    if (mas === 0) throw new MapleError('ENOMEM', 'MapleTree.from');
+    try {
+      check(core.stateExpectedEntries(mas, list.length, 0), 'MapleTree.from');
+      for (const [a, b, e] of list) {
+        core.stateSet(mas, wire(a, 0), wire(b, 1));
+        this._write('MapleTree.from', a, b, e, WRITE_MAS_STORE, 0, mas);
+      }
+    } finally {
+      core.stateDestroy(mas);
+      core.stateFree(mas);
+    }
+  }
+
+  get [Symbol.toStringTag](): string {
+    return 'MapleTree';
+  }
+
+  /**
+   * What console.log and util.inspect show: size, height and the first few ranges, e.g.
+   * `MapleTree(2) { height: 1, [4096, 8191] => 'text', [12288, 16383] => 'data' }`.
+   */
+  [Symbol.for('nodejs.util.inspect.custom')](depth: number, options: { depth?: number | null },
+                                              inspect: (v: unknown, o?: unknown) => string): string {
+    if (this.#ptr === 0) return 'MapleTree <freed>';
+    const size = this.size;
+    if (depth < 0) return `[MapleTree(${size})]`;
+    const show = typeof inspect === 'function'
+      ? (v: unknown) => inspect(v, { ...options, depth: options?.depth == null ? null : options.depth - 1 })
+      : (v: unknown) => String(v);
+    const parts = [`height: ${this.height}`];
+    let shown = 0;
+    for (const { index, last, entry } of this.entries()) {
+      if (shown === INSPECT_RANGES) break;
+      parts.push(`[${show(index)}, ${show(last)}] => ${show(entry)}`);
+      shown++;
+    }
+    if (size > shown) parts.push(`... ${size - shown} more`);
+    return `MapleTree(${size}) { ${parts.join(', ')} }`;
+  }
+
   /** Levels of nodes (0 for an empty tree or a lone entry at index 0). */
   get height(): number {
     return core.height(this.ptr);
@@ -447,6 +561,7 @@ export class MapleTree<T = unknown> implements Iterable<MapleEntry<T>> {
       throw new Error(`maple tree invalid: pool has ${stats.nodesInUse} nodes in use but its ` +
         `trees hold ${inTrees} and ma_state reserves ${stats.nodesReserved}`);
     }
+    this.#validateSize();
     if (this.entryMode === 'object') this.#validateHandles();
   }
 
@@ -573,6 +688,15 @@ export class MapleTree<T = unknown> implements Iterable<MapleEntry<T>> {
 
   #result(found: number): MapleEntry<T> | undefined {
     return found === 1 ? this.#item() : undefined;
+  }
+
+  /** The core's range count equals the ranges a walk finds. */
+  #validateSize(): void {
+    let n = 0;
+    const mas = this.#state;
+    core.stateSet(mas, 0, 0);
+    while (core.stateOp(mas, OP_FIND, wire(ULONG_MAX, 2)) === 1) n++;
+    if (n !== this.size) throw new Error(`maple tree invalid: size is ${this.size} but the tree holds ${n} ranges`);
   }
 
   /** Every handle's count equals the ranges holding it, and no other handle is live. */

@@ -29,6 +29,7 @@ export interface Core {
   treeDelete(tree: number): void;
   height(tree: number): number;
   nodeCount(tree: number): number;
+  treeCount(tree: number): number;
   treeStore(tree: number, first: number, last: number, entry: number, gfp: number): number;
   treeInsert(tree: number, first: number, last: number, entry: number, gfp: number): number;
   treeLoad(tree: number, index: number): number;

@@ -90,10 +90,14 @@ describe('packed tarball', () => {
 
   test('plain node: import (ESM) and require (CommonJS)', () => {
     const body = "const t = new m.MapleTree(); t.storeRange(10, 19, 'x'); " +
-      'console.log(JSON.stringify([t.load(15), t.find(0), t.constructor.name, typeof m.MapleError]));';
-    const esm = run(process.execPath, ['--input-type=module', '-e', `import * as m from 'maple-wasm'; ${body}`]);
+      'console.log(JSON.stringify([t.load(15), t.find(0), t.constructor.name, typeof m.MapleError, ' +
+      "require('node:util').inspect(t), String(t)]));";
+    const esm = run(process.execPath, ['--input-type=module', '-e',
+      `import * as m from 'maple-wasm'; import { createRequire } from 'node:module'; ` +
+      `const require = createRequire(import.meta.url); ${body}`]);
     const cjs = run(process.execPath, ['-e', `const m = require('maple-wasm'); ${body}`]);
-    const want = JSON.stringify(['x', { index: 10, last: 19, entry: 'x' }, 'MapleTree', 'function']);
+    const want = JSON.stringify(['x', { index: 10, last: 19, entry: 'x' }, 'MapleTree', 'function',
+      "MapleTree(1) { height: 1, [10, 19] => 'x' }", '[object MapleTree]']);
     expect(esm.out.trim()).toBe(want);
     expect(cjs.out.trim()).toBe(want);
   });
