@@ -92,8 +92,8 @@ export function wrPrepare(tree: usize, first: u64, last: u64, entry: u64): i32 {
   // A leaf other than the rightmost may not end in NULL, so a NULL reaching the end of the leaf
   // must take the next leaf along (mas_is_span_wr).
   if (last > lmax || (last == lmax && entry == 0 && last != MAPLE_MAX)) {
-    wrDelta = <i32>(entry != 0) - countCovered(tree, first, last);
     mtWalk(tree, last == MAPLE_MAX ? last : last + 1, RPATH);
+    wrDelta = <i32>(entry != 0) - countCovered(tree, ld, first, last);
     buildLeafContents(ld, first, last, entry, last == MAPLE_MAX ? -1 : lvOffset(lvl(RPATH, ld)));
     return WR_SPANNING_STORE;
   }
@@ -180,26 +180,38 @@ function walkLeft(tree: usize, first: u64): i32 {
 }
 
 /**
- * Non-NULL ranges lying wholly inside [first, last], leaf by leaf (for a spanning store, whose
- * covered leaves the rebuild drops without looking at their slots).
+ * Non-NULL ranges lying wholly inside [first, last] for a spanning store, whose covered leaves
+ * the rebuild drops without looking at their slots: the left leaf (LPATH) from first on, the
+ * leaves between it and the right leaf (RPATH, walked at last + 1) if any, then the right leaf.
  */
-function countCovered(tree: usize, first: u64, last: u64): i32 {
-  let n = 0;
-  let x = first;
-  while (true) {
-    const L = lvl(CPATH, mtWalk(tree, x, CPATH));
-    const node = lvNode(L);
-    const end = lvEnd(L);
-    const lmin = lvMin(L);
-    const lmax = lvMax(L);
-    for (let s = lvOffset(L); s <= end; s++) {
-      const smin = slotMin(node, s, lmin);
-      if (smin > last) break;
-      if (slotAt(node, s) != 0 && smin >= first && slotMax(node, s, end, lmax) <= last) n++;
-    }
-    if (lmax >= last) return n;
-    x = lmax + 1;
+function countCovered(tree: usize, ld: i32, first: u64, last: u64): i32 {
+  const L = lvl(LPATH, ld);
+  const R = lvl(RPATH, ld);
+  let n = coveredIn(L, lvOffset(L), first, last);
+  let x = lvMax(L) + 1;
+  const rmin = lvMin(R);
+  while (x < rmin) {
+    const C = lvl(CPATH, mtWalk(tree, x, CPATH));
+    n += coveredIn(C, 0, first, last);
+    x = lvMax(C) + 1;
   }
+  if (rmin <= last && rmin > lvMax(L)) n += coveredIn(R, 0, first, last);
+  return n;
+}
+
+/** Non-NULL slots of the leaf at level lv, from slot s on, lying wholly inside [first, last]. */
+function coveredIn(lv: usize, s: i32, first: u64, last: u64): i32 {
+  const node = lvNode(lv);
+  const end = lvEnd(lv);
+  const lmin = lvMin(lv);
+  const lmax = lvMax(lv);
+  let n = 0;
+  for (; s <= end; s++) {
+    const smin = slotMin(node, s, lmin);
+    if (smin > last) break;
+    if (slotAt(node, s) != 0 && smin >= first && slotMax(node, s, end, lmax) <= last) n++;
+  }
+  return n;
 }
 
 /** Nodes the prepared write needs at most. */
