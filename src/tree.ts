@@ -8,15 +8,26 @@ import { HandleTable, EntryMode } from './handles';
 import { NodePool, defaultPool } from './pool';
 import { Gfp, gfpCode } from './gfp';
 
-/** A range and the entry it holds; index and last are inclusive. */
-export interface MapleEntry<T> {
-  index: Index;
-  last: Index;
+/**
+ * A range and the entry it holds; index and last are inclusive. K is the tree's key type:
+ * `number | bigint` by default (numbers up to 2^53 - 1, bigints above), `number` in a tree made
+ * with `keys: 'number'`.
+ */
+export interface MapleEntry<T, K extends Index = Index> {
+  index: K;
+  last: K;
   entry: T;
 }
 
-/** Options for a new tree. */
-export interface MapleTreeOptions {
+/**
+ * What keys a tree takes and gives back. 'u64' (default): 0..2^64 - 1, results a `number` up to
+ * 2^53 - 1 and a `bigint` above, never rounded. 'number': 0..2^53 - 1 only, so every result is a
+ * `number`; a key argument above 2^53 - 1 throws a RangeError.
+ */
+export type KeyMode = 'u64' | 'number';
+
+/** Options for a new tree; K is the key type the tree's results have (see KeyMode). */
+export interface MapleTreeOptions<K extends Index = Index> {
   /** Pool to take nodes from (default: the shared default pool). */
   pool?: NodePool;
   /**
@@ -29,14 +40,24 @@ export interface MapleTreeOptions {
    * each child, so allocRange / emptyArea find free space in O(log n).
    */
   allocRange?: boolean;
+  /**
+   * 'u64' (default) or 'number' (see KeyMode). A tree typed `MapleTree<T, number>` must be made
+   * with `keys: 'number'`, so its results really are numbers.
+   */
+  keys?: [K] extends [number] ? 'number' : KeyMode;
 }
 
+/** The constructor's arguments: options with `keys: 'number'` are required when K is number. */
+export type MapleTreeArgs<K extends Index> = [K] extends [number]
+  ? [options: MapleTreeOptions<K> & { keys: 'number' }]
+  : [options?: MapleTreeOptions<K>];
+
 /** What allocCyclic allocated. */
-export interface CyclicAllocation {
+export interface CyclicAllocation<K extends Index = Index> {
   /** The index allocated. */
-  index: Index;
+  index: K;
   /** Where the next search starts (index + 1; 0 after ULONG_MAX). */
-  next: Index;
+  next: K;
   /** Whether the search wrapped around to min (or the last allocation took ULONG_MAX). */
   wrapped: boolean;
 }
@@ -79,6 +100,10 @@ const VIOLATIONS: Record<number, string> = {
   17: 'recorded gap differs from the largest gap below it',
 };
 
+function numberKeyError(name: string, key: bigint): RangeError {
+  return new RangeError(`${name} must be at most 2^53 - 1 in a tree made with keys: 'number', got ${key}`);
+}
+
 interface Held {
   ptr: number;
   mas: number;
@@ -96,27 +121,44 @@ const finalizer = new FinalizationRegistry<Held>((held) => {
  * Call `free()` when done to give back its nodes and header at once; an unreachable tree is
  * also freed when garbage-collected.
  */
-export class MapleTree<T = unknown> implements Iterable<MapleEntry<T>> {
+export class MapleTree<T = unknown, K extends Index = Index> implements Iterable<MapleEntry<T, K>> {
   /** The pool this tree takes its nodes from. */
   readonly pool: NodePool;
   /** How entries are stored. */
   readonly entryMode: EntryMode;
   /** Whether the tree tracks gaps (made with allocRange: MT_FLAGS_ALLOC_RANGE, mt_is_alloc). */
   readonly isAlloc: boolean;
+  /** What keys the tree takes and gives back (see KeyMode). */
+  readonly keyMode: KeyMode;
   #ptr: number;
   #mas: number;
   #handles = new HandleTable<T>();
   #version = 0;
   #scratch: number[] = [];
   readonly #numeric: boolean;
+  readonly #numberKeys: boolean;
 
-  constructor(options: MapleTreeOptions = {}) {
-    const { pool = defaultPool(), entries = 'object', allocRange = false } = options;
+  /**
+   * DEFINE_MTREE / mt_init_flags: an empty tree. Throws a TypeError naming `options` when it is
+   * not an object, and a TypeError or RangeError naming the option that is wrong.
+   */
+  constructor(...args: MapleTreeArgs<K>) {
+    const options: unknown = args[0] ?? {};
+    if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+      throw new TypeError(`MapleTree: options must be an object, got ${Array.isArray(options) ? 'an array' : typeof options}`);
+    }
+    const { pool = defaultPool(), entries = 'object', allocRange = false, keys = 'u64' } =
+      options as MapleTreeOptions<Index>;
     if (!(pool instanceof NodePool)) throw new TypeError('options.pool must be a NodePool');
     if (entries !== 'object' && entries !== 'number') {
       throw new RangeError(`options.entries must be 'object' or 'number', got ${String(entries)}`);
     }
     if (typeof allocRange !== 'boolean') throw new TypeError('options.allocRange must be a boolean');
+    if (keys !== 'u64' && keys !== 'number') {
+      throw new RangeError(`options.keys must be 'u64' or 'number', got ${String(keys)}`);
+    }
+    this.keyMode = keys;
+    this.#numberKeys = keys === 'number';
     this.pool = pool;
     this.entryMode = entries;
     this.#numeric = entries === 'number';
@@ -129,6 +171,18 @@ export class MapleTree<T = unknown> implements Iterable<MapleEntry<T>> {
       throw new MapleError('ENOMEM', 'new MapleTree');
     }
     finalizer.register(this, { ptr: this.#ptr, mas: this.#mas }, this);
+  }
+
+  /** The largest key the tree takes: ULONG_MAX, or 2^53 - 1 with keys: 'number'. */
+  get #top(): Index {
+    return this.#numberKeys ? Number.MAX_SAFE_INTEGER : ULONG_MAX;
+  }
+
+  /** Check a key argument: checkIndex, and no bigint beyond 2^53 - 1 with keys: 'number'. */
+  #key(x: unknown, name: string): Index {
+    const i = checkIndex(x, name);
+    if (typeof i === 'bigint' && this.#numberKeys) throw numberKeyError(name, i);
+    return i;
   }
 
   /** The tree's own ma_state, for walks; throws once the tree is freed. */
@@ -150,28 +204,28 @@ export class MapleTree<T = unknown> implements Iterable<MapleEntry<T>> {
    * (tree unchanged) when the nodes the write needs cannot be allocated with gfp.
    */
   store(index: Index, entry: T | null, gfp?: Gfp): void {
-    const i = checkIndex(index, 'index');
+    const i = this.#key(index, 'index');
     this._write('store', i, i, entry, WRITE_STORE, gfpCode(gfp, 'store'));
   }
 
   /** mtree_store_range: store entry over [first, last], overwriting; null erases the range. */
   storeRange(first: Index, last: Index, entry: T | null, gfp?: Gfp): void {
-    const a = checkIndex(first, 'first');
-    const b = checkIndex(last, 'last');
+    const a = this.#key(first, 'first');
+    const b = this.#key(last, 'last');
     checkOrder(a, b, 'first', 'last');
     this._write('storeRange', a, b, entry, WRITE_STORE, gfpCode(gfp, 'storeRange'));
   }
 
   /** mtree_insert: store entry at index; throws MapleError EEXIST if index holds an entry. */
   insert(index: Index, entry: T | null, gfp?: Gfp): void {
-    const i = checkIndex(index, 'index');
+    const i = this.#key(index, 'index');
     this._write('insert', i, i, entry, WRITE_INSERT, gfpCode(gfp, 'insert'));
   }
 
   /** mtree_insert_range: store over [first, last]; EEXIST if any index there holds an entry. */
   insertRange(first: Index, last: Index, entry: T | null, gfp?: Gfp): void {
-    const a = checkIndex(first, 'first');
-    const b = checkIndex(last, 'last');
+    const a = this.#key(first, 'first');
+    const b = this.#key(last, 'last');
     checkOrder(a, b, 'first', 'last');
     this._write('insertRange', a, b, entry, WRITE_INSERT, gfpCode(gfp, 'insertRange'));
   }
@@ -181,7 +235,7 @@ export class MapleTree<T = unknown> implements Iterable<MapleEntry<T>> {
    * need nodes (a rebalance), so it may throw ENOMEM, leaving the tree unchanged.
    */
   erase(index: Index): T | undefined {
-    const i = checkIndex(index, 'index');
+    const i = this.#key(index, 'index');
     return this._erased(check(core.treeErase(this.ptr, wire(i, 0), 0), 'erase'));
   }
 
@@ -204,8 +258,9 @@ export class MapleTree<T = unknown> implements Iterable<MapleEntry<T>> {
   }
 
   /** mt_dup: a structural copy in the same pool, sharing no nodes. ENOMEM leaves no copy. */
-  dup(): MapleTree<T> {
-    const copy = new MapleTree<T>({ pool: this.pool, entries: this.entryMode, allocRange: this.isAlloc });
+  dup(): MapleTree<T, K> {
+    const copy = new MapleTree<T, Index>({ pool: this.pool, entries: this.entryMode, allocRange: this.isAlloc,
+      keys: this.keyMode }) as unknown as MapleTree<T, K>;
     const status = core.treeDup(this.ptr, copy.ptr, 0);
     if (status < 0) {
       copy.free();
@@ -222,12 +277,12 @@ export class MapleTree<T = unknown> implements Iterable<MapleEntry<T>> {
    * return where they start. MapleError EINVAL unless the tree was made with allocRange (or for
    * size 0 or a window smaller than size), EBUSY when nothing fits, ENOMEM.
    */
-  allocRange(size: Index, entry: T, min: Index = 0, max: Index = ULONG_MAX, gfp?: Gfp): Index {
+  allocRange(size: Index, entry: T, min: Index = 0, max: Index = this.#top, gfp?: Gfp): K {
     return this.#alloc('allocRange', WRITE_ALLOC, size, entry, min, max, gfp);
   }
 
   /** mtree_alloc_rrange: as allocRange, at the highest fitting indices. */
-  allocRRange(size: Index, entry: T, min: Index = 0, max: Index = ULONG_MAX, gfp?: Gfp): Index {
+  allocRRange(size: Index, entry: T, min: Index = 0, max: Index = this.#top, gfp?: Gfp): K {
     return this.#alloc('allocRRange', WRITE_ALLOC_REV, size, entry, min, max, gfp);
   }
 
@@ -235,11 +290,11 @@ export class MapleTree<T = unknown> implements Iterable<MapleEntry<T>> {
    * mtree_alloc_cyclic: store entry at the lowest free index in [min, max] at or after next,
    * wrapping around to min when there is none; ID allocation that does not reuse IDs at once.
    */
-  allocCyclic(entry: T, min: Index, max: Index, next: Index, gfp?: Gfp): CyclicAllocation {
-    const lo = checkIndex(min, 'min');
-    const hi = checkIndex(max, 'max');
+  allocCyclic(entry: T, min: Index, max: Index, next: Index, gfp?: Gfp): CyclicAllocation<K> {
+    const lo = this.#key(min, 'min');
+    const hi = this.#key(max, 'max');
     checkOrder(lo, hi, 'min', 'max');
-    const from = checkIndex(next, 'next');
+    const from = this.#key(next, 'next');
     if (entry === null) throw new TypeError('allocCyclic: entry must not be null');
     const g = gfpCode(gfp, 'allocCyclic');
     out.setNext(from);
@@ -247,17 +302,17 @@ export class MapleTree<T = unknown> implements Iterable<MapleEntry<T>> {
     this._write('allocCyclic', lo, lo, entry, WRITE_ALLOC_CYCLIC, g, 0, (status) => {
       wrapped = status === 1;
     }, hi);
-    return { index: out.index(), next: out.next(), wrapped };
+    return { index: out.index() as K, next: out.next() as K, wrapped };
   }
 
-  #alloc(op: string, kind: number, size: Index, entry: T, min: Index, max: Index, gfp: Gfp | undefined): Index {
+  #alloc(op: string, kind: number, size: Index, entry: T, min: Index, max: Index, gfp: Gfp | undefined): K {
     const n = checkIndex(size, 'size');
-    const lo = checkIndex(min, 'min');
-    const hi = checkIndex(max, 'max');
+    const lo = this.#key(min, 'min');
+    const hi = this.#key(max, 'max');
     checkOrder(lo, hi, 'min', 'max');
     if (entry === null) throw new TypeError(`${op}: entry must not be null`);
     this._write(op, lo, hi, entry, kind, gfpCode(gfp, op), 0, undefined, n);
-    return out.index();
+    return out.index() as K;
   }
 
   // ── reads ──
@@ -270,7 +325,7 @@ export class MapleTree<T = unknown> implements Iterable<MapleEntry<T>> {
         Number.isInteger(index) && tree !== 0) {
       return this.#decode(core.treeLoad(tree, index));
     }
-    const i = checkIndex(index, 'index');
+    const i = this.#key(index, 'index');
     return this.#decode(core.treeLoad(this.ptr, wire(i, 0)));
   }
 
@@ -278,26 +333,26 @@ export class MapleTree<T = unknown> implements Iterable<MapleEntry<T>> {
    * mt_find: the first entry whose range ends at or after index and starts at or before max,
    * with its whole range (which may start below index).
    */
-  find(index: Index, max: Index = ULONG_MAX): MapleEntry<T> | undefined {
-    const i = checkIndex(index, 'index');
-    const m = checkIndex(max, 'max');
+  find(index: Index, max: Index = this.#top): MapleEntry<T, K> | undefined {
+    const i = this.#key(index, 'index');
+    const m = this.#key(max, 'max');
     checkOrder(i, m, 'index', 'max');
     core.stateSet(this.#state, wire(i, 0), wire(i, 1));
     return this.#result(core.stateOp(this.#state, OP_FIND, wire(m, 2)));
   }
 
   /** mt_next: the first entry after the range holding index, starting at or before max. */
-  next(index: Index, max: Index = ULONG_MAX): MapleEntry<T> | undefined {
-    const i = checkIndex(index, 'index');
-    const m = checkIndex(max, 'max');
+  next(index: Index, max: Index = this.#top): MapleEntry<T, K> | undefined {
+    const i = this.#key(index, 'index');
+    const m = this.#key(max, 'max');
     core.stateSet(this.#state, wire(i, 0), wire(i, 1));
     return this.#result(core.stateOp(this.#state, OP_NEXT, wire(m, 2)));
   }
 
   /** mt_prev: the last entry before the range holding index, ending at or after min. */
-  prev(index: Index, min: Index = 0): MapleEntry<T> | undefined {
-    const i = checkIndex(index, 'index');
-    const m = checkIndex(min, 'min');
+  prev(index: Index, min: Index = 0): MapleEntry<T, K> | undefined {
+    const i = this.#key(index, 'index');
+    const m = this.#key(min, 'min');
     core.stateSet(this.#state, wire(i, 0), wire(i, 1));
     return this.#result(core.stateOp(this.#state, OP_PREV, wire(m, 2)));
   }
@@ -306,7 +361,7 @@ export class MapleTree<T = unknown> implements Iterable<MapleEntry<T>> {
    * mt_for_each: every entry whose range meets [first, last], in index order. Writes during the
    * iteration are allowed: the walk resumes after the last range it returned.
    */
-  *entries(first: Index = 0, last: Index = ULONG_MAX): IterableIterator<MapleEntry<T>> {
+  *entries(first: Index = 0, last: Index = this.#top): IterableIterator<MapleEntry<T, K>> {
     const walk = this.#openWalk(first, last, 'entries');
     try {
       let n: number;
@@ -331,8 +386,8 @@ export class MapleTree<T = unknown> implements Iterable<MapleEntry<T>> {
    * every entry whose range meets [first, last], in index order. fn may write to the tree;
    * the walk then resumes after the range it was given.
    */
-  forEach(fn: (entry: T, index: Index, last: Index) => void, first: Index = 0,
-          last: Index = ULONG_MAX): void {
+  forEach(fn: (entry: T, index: K, last: K) => void, first: Index = 0,
+          last: Index = this.#top): void {
     if (typeof fn !== 'function') throw new TypeError('forEach: fn must be a function');
     const walk = this.#openWalk(first, last, 'forEach');
     try {
@@ -343,7 +398,7 @@ export class MapleTree<T = unknown> implements Iterable<MapleEntry<T>> {
           const version = this.#version;
           const word = words[r + 2];
           if (word > 0) {
-            fn(this.#entry(word), words[r], words[r + 1]);
+            fn(this.#entry(word), words[r] as K, words[r + 1] as K);
           } else {
             const item = walk.item(i);
             fn(item.entry, item.index, item.last);
@@ -365,8 +420,8 @@ export class MapleTree<T = unknown> implements Iterable<MapleEntry<T>> {
    * (so code run between two batches may walk too), fetching a batch of ranges per core call.
    */
   #openWalk(first: Index, last: Index, op: string) {
-    const a = checkIndex(first, 'first');
-    const b = checkIndex(last, 'last');
+    const a = this.#key(first, 'first');
+    const b = this.#key(last, 'last');
     checkOrder(a, b, 'first', 'last');
     const mas = core.stateNew(this.ptr);
     const buf = mas === 0 ? 0 : core.batchNew();
@@ -386,15 +441,15 @@ export class MapleTree<T = unknown> implements Iterable<MapleEntry<T>> {
         return n;
       },
       /** Range i of the current batch. */
-      item: (i: number): MapleEntry<T> => {
+      item: (i: number): MapleEntry<T, K> => {
         const rec = buf + i * 24;
         const words = f64View();
         const word = words[(rec >>> 3) + 2];
         if (word >= 0) {
-          return { index: words[rec >>> 3], last: words[(rec >>> 3) + 1], entry: this.#decode(word) as T };
+          return { index: words[rec >>> 3] as K, last: words[(rec >>> 3) + 1] as K, entry: this.#decode(word) as T };
         }
         // A range reaching past 2^53 - 1: raw u64 bits, entry word stored as -(word + 1).
-        return { index: readU64(rec), last: readU64(rec + 8), entry: this.#decode(-word - 1) as T };
+        return { index: readU64(rec) as K, last: readU64(rec + 8) as K, entry: this.#decode(-word - 1) as T };
       },
       restartAfter: (end: Index): void => {
         const from = successor(end);
@@ -408,7 +463,7 @@ export class MapleTree<T = unknown> implements Iterable<MapleEntry<T>> {
     };
   }
 
-  [Symbol.iterator](): IterableIterator<MapleEntry<T>> {
+  [Symbol.iterator](): IterableIterator<MapleEntry<T, K>> {
     return this.entries();
   }
 
@@ -437,12 +492,12 @@ export class MapleTree<T = unknown> implements Iterable<MapleEntry<T>> {
    * The first index of every range meeting [first, last], in index order, so that
    * `load(key)` gives the range's entry (mt_for_each, keeping the starts).
    */
-  *keys(first: Index = 0, last: Index = ULONG_MAX): IterableIterator<Index> {
+  *keys(first: Index = 0, last: Index = this.#top): IterableIterator<K> {
     for (const item of this.entries(first, last)) yield item.index;
   }
 
   /** The entry of every range meeting [first, last], in index order (mt_for_each). */
-  *values(first: Index = 0, last: Index = ULONG_MAX): IterableIterator<T> {
+  *values(first: Index = 0, last: Index = this.#top): IterableIterator<T> {
     for (const item of this.entries(first, last)) yield item.entry;
   }
 
@@ -459,8 +514,10 @@ export class MapleTree<T = unknown> implements Iterable<MapleEntry<T>> {
    * storeRange, a later range overwriting an earlier one. Argument errors (TypeError /
    * RangeError naming `ranges[i]`) and MapleError ENOMEM leave no tree behind.
    */
-  static from<T>(ranges: Iterable<MapleEntry<T> | readonly [Index, Index, T | null]>,
-                 options?: MapleTreeOptions): MapleTree<T> {
+  static from<T, K extends Index = Index>(
+    ranges: Iterable<MapleEntry<T, Index> | readonly [Index, Index, T | null]>,
+    ...args: MapleTreeArgs<K>
+  ): MapleTree<T, K> {
     if (ranges == null || typeof (ranges as Iterable<unknown>)[Symbol.iterator] !== 'function') {
       throw new TypeError(`MapleTree.from: ranges must be iterable, got ${ranges === null ? 'null' : typeof ranges}`);
     }
@@ -478,7 +535,7 @@ export class MapleTree<T = unknown> implements Iterable<MapleEntry<T>> {
       if (list.length > 0 && compare(first, list[list.length - 1][1]) <= 0) ascending = false;
       list.push([first, last, e as T | null]);
     }
-    const tree = new MapleTree<T>(options);
+    const tree = new MapleTree<T, K>(...args);
     try {
       if (ascending && list.length > 1 && list.length <= 1e8) tree.#bulkLoad(list);
       else for (const [a, b, e] of list) tree.storeRange(a, b, e);
@@ -587,6 +644,7 @@ export class MapleTree<T = unknown> implements Iterable<MapleEntry<T>> {
   _write(op: string, a: Index, b: Index, entry: T | null, kind: number, gfp: number, mas = 0,
          done?: (status: number) => void, extra: Index = 0): void {
     if (this.#ptr === 0) throw new Error(`MapleTree.${op}: used after free()`);
+    if (this.#numberKeys && typeof b === 'bigint') throw numberKeyError(`${op}: last`, b);
     if (this.entryMode === 'number') {
       const status = this.#call(kind, a, b, this.#encodeNumber(entry, op), gfp, mas, extra);
       check(status, op);
@@ -682,11 +740,11 @@ export class MapleTree<T = unknown> implements Iterable<MapleEntry<T>> {
     return this.#numeric ? (word - 1) as T : this.#handles.get(word);
   }
 
-  #item(): MapleEntry<T> {
-    return { index: out.index(), last: out.last(), entry: this.#decode(out.entry()) as T };
+  #item(): MapleEntry<T, K> {
+    return { index: out.index() as K, last: out.last() as K, entry: this.#decode(out.entry()) as T };
   }
 
-  #result(found: number): MapleEntry<T> | undefined {
+  #result(found: number): MapleEntry<T, K> | undefined {
     return found === 1 ? this.#item() : undefined;
   }
 

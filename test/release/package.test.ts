@@ -75,8 +75,8 @@ describe('packed tarball', () => {
   }
 
   test('the @ts-expect-error lines are errors (the check can fail)', () => {
-    // Without the directive the line must not compile: the types are real, not `any`.
-    const bad = readFileSync(join(here, 'consumer.ts'), 'utf8').replace(/\/\/ @ts-expect-error.*\n/, '');
+    // Without the directives those lines must not compile: the types are real, not `any`.
+    const bad = readFileSync(join(here, 'consumer.ts'), 'utf8').replace(/\/\/ @ts-expect-error.*\n/g, '');
     writeFileSync(join(dir, 'bad.ts'), bad);
     writeFileSync(join(dir, 'tsconfig.bad.json'), JSON.stringify({
       compilerOptions: { module: 'node16', moduleResolution: 'node16', target: 'es2022',
@@ -85,7 +85,12 @@ describe('packed tarball', () => {
     }));
     const result = run(process.execPath, [tsc, '-p', join(dir, 'tsconfig.bad.json')]);
     expect(result.code).not.toBe(0);
-    expect(result.out).toMatch(/TS2322/);
+    expect(result.out).toMatch(/bad\.ts\(11,\d+\): error TS2322: Type 'string \| undefined' is not assignable to type 'number'/);
+    // new MapleTree<string, number>() without { keys: 'number' }
+    expect(result.out).toMatch(/bad\.ts\(25,\d+\): error TS2554/);
+    // last - index on a default (number | bigint) tree
+    expect(result.out).toMatch(/bad\.ts\(27,\d+\): error TS2365/);
+    expect(result.out.match(/error TS/g)).toHaveLength(3);
   }, 60_000);
 
   test('plain node: import (ESM) and require (CommonJS)', () => {
