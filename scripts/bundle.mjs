@@ -1,6 +1,7 @@
 // Bundle src/ into dist/index.js (ESM) and dist/index.cjs (CommonJS), the release wasm embedded
-// as bytes in each. keepNames keeps class names (MapleTree, not _MapleTree) in errors and
-// inspection.
+// as bytes in each. Class names survive without keepNames (which costs 2 kB gzipped) as long as
+// no class body names its own class: esbuild then keeps `var MapleTree = class { ... }`, whose
+// name is 'MapleTree', where a self-reference makes it `class _MapleTree`. package.test.ts checks.
 import { build } from 'esbuild';
 import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -22,7 +23,6 @@ const common = {
   bundle: true,
   platform: 'neutral',
   target: 'es2022',
-  keepNames: true,
   loader: { '.wasm': 'binary' },
   plugins: [mapleCore('release.wasm')],
   logLevel: 'warning',

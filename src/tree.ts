@@ -259,8 +259,8 @@ export class MapleTree<T = unknown, K extends Index = Index> implements Iterable
 
   /** mt_dup: a structural copy in the same pool, sharing no nodes. ENOMEM leaves no copy. */
   dup(): MapleTree<T, K> {
-    const copy = new MapleTree<T, Index>({ pool: this.pool, entries: this.entryMode, allocRange: this.isAlloc,
-      keys: this.keyMode }) as unknown as MapleTree<T, K>;
+    const copy = newTree<T, K>({ pool: this.pool, entries: this.entryMode, allocRange: this.isAlloc,
+      keys: this.keyMode });
     const status = core.treeDup(this.ptr, copy.ptr, 0);
     if (status < 0) {
       copy.free();
@@ -535,7 +535,7 @@ export class MapleTree<T = unknown, K extends Index = Index> implements Iterable
       if (list.length > 0 && compare(first, list[list.length - 1][1]) <= 0) ascending = false;
       list.push([first, last, e as T | null]);
     }
-    const tree = new MapleTree<T, K>(...args);
+    const tree = newTree<T, K>(args[0]);
     try {
       if (ascending && list.length > 1 && list.length <= 1e8) tree.#bulkLoad(list);
       else for (const [a, b, e] of list) tree.storeRange(a, b, e);
@@ -775,4 +775,12 @@ export class MapleTree<T = unknown, K extends Index = Index> implements Iterable
       throw new Error(`maple tree invalid: ${this.#handles.live} live entry handles but ${counts.size} in the tree`);
     }
   }
+}
+
+/**
+ * A new tree, made outside the class body: a class that names itself inside its body is renamed
+ * by the bundler (`_MapleTree`), so MapleTree's own methods make trees through this.
+ */
+function newTree<T, K extends Index>(options: MapleTreeOptions<Index> | undefined): MapleTree<T, K> {
+  return new MapleTree<T, Index>(options) as unknown as MapleTree<T, K>;
 }

@@ -96,13 +96,15 @@ describe('packed tarball', () => {
   test('plain node: import (ESM) and require (CommonJS)', () => {
     const body = "const t = new m.MapleTree(); t.storeRange(10, 19, 'x'); " +
       'console.log(JSON.stringify([t.load(15), t.find(0), t.constructor.name, typeof m.MapleError, ' +
-      "require('node:util').inspect(t), String(t)]));";
+      "require('node:util').inspect(t), String(t), [m.MapleTree, m.NodePool, m.MaState, m.VmaIterator, " +
+      'm.MapleError, m.FaultControls].map((c) => c.name).join()]));';
     const esm = run(process.execPath, ['--input-type=module', '-e',
       `import * as m from 'maple-wasm'; import { createRequire } from 'node:module'; ` +
       `const require = createRequire(import.meta.url); ${body}`]);
     const cjs = run(process.execPath, ['-e', `const m = require('maple-wasm'); ${body}`]);
     const want = JSON.stringify(['x', { index: 10, last: 19, entry: 'x' }, 'MapleTree', 'function',
-      "MapleTree(1) { height: 1, [10, 19] => 'x' }", '[object MapleTree]']);
+      "MapleTree(1) { height: 1, [10, 19] => 'x' }", '[object MapleTree]',
+      'MapleTree,NodePool,MaState,VmaIterator,MapleError,FaultControls']);
     expect(esm.out.trim()).toBe(want);
     expect(cjs.out.trim()).toBe(want);
   });
