@@ -15,7 +15,7 @@ export type { PoolStats, FaultStats, FaultRecord } from './pool';
 export { MaState } from './state';
 export type { MaStatus } from './state';
 export type { Gfp, WriteType } from './gfp';
-export { MapleError } from './errors';
+export { MapleError, UseAfterFreeError } from './errors';
 export type { MapleErrorCode } from './errors';
 export { MAPLE_MAX, ULONG_MAX } from './keys';
 export type { Index } from './keys';

@@ -38,6 +38,9 @@ export interface FaultStats {
   lastFailure: FaultRecord | null;
 }
 
+/** Pool headers made by NodePool: the only ones FaultControls may be made for. */
+const livePools = new Set<number>();
+
 const FAULT_OFF = 0;
 const FAULT_NTH = 1;
 const FAULT_AFTER = 2;
@@ -58,8 +61,11 @@ function count(n: unknown, name: string, min: number): number {
 export class FaultControls {
   readonly #pool: number;
 
-  /** @internal */
+  /** @internal Made by NodePool only (`pool.faults`); TypeError otherwise. */
   constructor(pool: number) {
+    if (!livePools.has(pool)) {
+      throw new TypeError('FaultControls: get them from a NodePool (pool.faults), not with new FaultControls()');
+    }
     this.#pool = pool;
   }
 
@@ -125,6 +131,7 @@ export class NodePool {
   constructor() {
     this.ptr = core.poolNew();
     if (this.ptr === 0) throw new MapleError('ENOMEM', 'new NodePool');
+    livePools.add(this.ptr);
     this.faults = new FaultControls(this.ptr);
   }
 

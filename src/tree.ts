@@ -2,7 +2,7 @@
 // arguments are checked, entries encoded, the core called, statuses turned into errors.
 
 import { core, out, readText, readI32, readU64, f64View, BATCH_CAPACITY } from './wasm';
-import { MapleError, check } from './errors';
+import { MapleError, UseAfterFreeError, check } from './errors';
 import { Index, ULONG_MAX, checkIndex, checkOrder, compare, wire, successor } from './keys';
 import { HandleTable, EntryMode } from './handles';
 import { NodePool, defaultPool } from './pool';
@@ -187,13 +187,13 @@ export class MapleTree<T = unknown, K extends Index = Index> implements Iterable
 
   /** The tree's own ma_state, for walks; throws once the tree is freed. */
   get #state(): number {
-    if (this.#ptr === 0) throw new Error('MapleTree: used after free()');
+    if (this.#ptr === 0) throw new UseAfterFreeError('MapleTree', 'walk');
     return this.#mas;
   }
 
   /** @internal Address of the tree header. */
   get ptr(): number {
-    if (this.#ptr === 0) throw new Error('MapleTree: used after free()');
+    if (this.#ptr === 0) throw new UseAfterFreeError('MapleTree', 'use');
     return this.#ptr;
   }
 
@@ -232,11 +232,14 @@ export class MapleTree<T = unknown, K extends Index = Index> implements Iterable
 
   /**
    * mtree_erase: remove the whole range holding index; returns its entry, if any. Erasing can
-   * need nodes (a rebalance), so it may throw ENOMEM, leaving the tree unchanged.
+   * need nodes (a rebalance), allocated with gfp ('kernel' by default; 'nowait' after a first
+   * 'nowait' attempt, as every write), so it may throw MapleError ENOMEM, leaving the tree
+   * unchanged. TypeError for a gfp other than 'kernel' or 'nowait'.
    */
-  erase(index: Index): T | undefined {
+  erase(index: Index, gfp?: Gfp): T | undefined {
     const i = this.#key(index, 'index');
-    return this._erased(check(core.treeErase(this.ptr, wire(i, 0), 0), 'erase'));
+    const g = gfpCode(gfp, 'erase');
+    return this._erased(check(core.treeErase(this.ptr, wire(i, 0), g), 'erase'));
   }
 
   /** mtree_destroy: empty the tree, all nodes back to the pool. The tree stays usable. */
@@ -299,9 +302,9 @@ export class MapleTree<T = unknown, K extends Index = Index> implements Iterable
     const g = gfpCode(gfp, 'allocCyclic');
     out.setNext(from);
     let wrapped = false;
-    this._write('allocCyclic', lo, lo, entry, WRITE_ALLOC_CYCLIC, g, 0, (status) => {
+    this.#explainEinval('allocCyclic', () => this._write('allocCyclic', lo, lo, entry, WRITE_ALLOC_CYCLIC, g, 0, (status) => {
       wrapped = status === 1;
-    }, hi);
+    }, hi), `need min <= max (min ${lo}, max ${hi})`);
     return { index: out.index() as K, next: out.next() as K, wrapped };
   }
 
@@ -311,8 +314,21 @@ export class MapleTree<T = unknown, K extends Index = Index> implements Iterable
     const hi = this.#key(max, 'max');
     checkOrder(lo, hi, 'min', 'max');
     if (entry === null) throw new TypeError(`${op}: entry must not be null`);
-    this._write(op, lo, hi, entry, kind, gfpCode(gfp, op), 0, undefined, n);
+    const g = gfpCode(gfp, op);
+    this.#explainEinval(op, () => this._write(op, lo, hi, entry, kind, g, 0, undefined, n),
+      `need 1 <= size <= max - min + 1 (min ${lo}, max ${hi}, size ${n})`);
     return out.index() as K;
+  }
+
+  /** Run an allocating write, giving an EINVAL from the core its reason. */
+  #explainEinval(op: string, write: () => void, window: string): void {
+    try {
+      write();
+    } catch (e) {
+      if (!(e instanceof MapleError) || e.code !== 'EINVAL') throw e;
+      throw new MapleError('EINVAL', op, this.isAlloc ? window
+        : 'the tree does not track gaps: make it with new MapleTree({ allocRange: true }) (MT_FLAGS_ALLOC_RANGE)');
+    }
   }
 
   // ── reads ──
@@ -643,7 +659,7 @@ export class MapleTree<T = unknown, K extends Index = Index> implements Iterable
    */
   _write(op: string, a: Index, b: Index, entry: T | null, kind: number, gfp: number, mas = 0,
          done?: (status: number) => void, extra: Index = 0): void {
-    if (this.#ptr === 0) throw new Error(`MapleTree.${op}: used after free()`);
+    if (this.#ptr === 0) throw new UseAfterFreeError('MapleTree', op);
     if (this.#numberKeys && typeof b === 'bigint') throw numberKeyError(`${op}: last`, b);
     if (this.entryMode === 'number') {
       const status = this.#call(kind, a, b, this.#encodeNumber(entry, op), gfp, mas, extra);
