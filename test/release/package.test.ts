@@ -93,6 +93,18 @@ describe('packed tarball', () => {
     expect(result.out.match(/error TS/g)).toHaveLength(3);
   }, 60_000);
 
+  test('the wasm is compiled on first use, not at import', () => {
+    const count = 'let compiled = 0; const Module = WebAssembly.Module; ' +
+      'WebAssembly.Module = function (bytes) { compiled++; return new Module(bytes); }; ';
+    const body = 'const before = compiled; const t = new m.MapleTree(); t.store(1, 2); new m.MapleTree(); ' +
+      'console.log(before, compiled, t.load(1));';
+    const esm = run(process.execPath, ['--input-type=module', '-e',
+      `${count} const m = await import('maple-wasm'); ${body}`]);
+    const cjs = run(process.execPath, ['-e', `${count} const m = require('maple-wasm'); ${body}`]);
+    expect(esm.out.trim()).toBe('0 1 2');
+    expect(cjs.out.trim()).toBe('0 1 2');
+  });
+
   test('plain node: import (ESM) and require (CommonJS)', () => {
     const body = "const t = new m.MapleTree(); t.storeRange(10, 19, 'x'); " +
       'console.log(JSON.stringify([t.load(15), t.find(0), t.constructor.name, typeof m.MapleError, ' +
