@@ -8,7 +8,7 @@
  * mt.load(0x1800); // 'text'
  */
 export { MapleTree } from './tree';
-export type { MapleEntry, MapleTreeOptions, MapleTreeArgs, CyclicAllocation, KeyMode } from './tree';
+export type { MapleEntry, MapleTreeOptions, MapleTreeArgs, CyclicAllocation, KeyMode, RangeInput } from './tree';
 export { lastSearchVisits } from './pool';
 export { NodePool, FaultControls, linearMemoryBytes } from './pool';
 export type { PoolStats, FaultStats, FaultRecord } from './pool';

@@ -100,6 +100,46 @@ const VIOLATIONS: Record<number, string> = {
   17: 'recorded gap differs from the largest gap below it',
 };
 
+/** A range for MapleTree.from: `[first, last, entry]` or `{ index, last, entry }`, ends inclusive. */
+export type RangeInput<T> = MapleEntry<T, Index> | readonly [Index, Index, T | null];
+
+/** Range i of MapleTree.from's input, checked: [first, last, entry]. */
+function rangeAt<T>(r: RangeInput<T>, i: number): [Index, Index, T | null] {
+  let a: unknown, b: unknown, e: unknown;
+  if (Array.isArray(r)) {
+    a = r[0];
+    b = r[1];
+    e = r[2];
+  } else if (typeof r === 'object' && r !== null) {
+    a = (r as MapleEntry<T>).index;
+    b = (r as MapleEntry<T>).last;
+    e = (r as MapleEntry<T>).entry;
+  } else {
+    throw new TypeError(`MapleTree.from: ranges[${i}] must be [first, last, entry] or { index, last, entry }, got ${typeof r}`);
+  }
+  // Names are built only for an argument that fails (a string per range costs more than a store).
+  const first = isSafeKey(a) ? a : checkIndex(a, `ranges[${i}] first`);
+  const last = isSafeKey(b) ? b : checkIndex(b, `ranges[${i}] last`);
+  if (first > last) checkOrder(first, last, `ranges[${i}] first`, `ranges[${i}] last`);
+  return [first, last, e as T | null];
+}
+
+/** Whether MapleTree.from's (checked) ranges ascend without overlapping. */
+function ascending<T>(items: readonly RangeInput<T>[]): boolean {
+  let prev: Index = -1;
+  for (let i = 0; i < items.length; i++) {
+    const [first, last] = rangeAt(items[i], i);
+    if (first <= prev) return false;
+    prev = last;
+  }
+  return true;
+}
+
+/** A key argument that needs no conversion: a non-negative safe integer. */
+function isSafeKey(x: unknown): x is number {
+  return typeof x === 'number' && x >= 0 && x <= Number.MAX_SAFE_INTEGER && Number.isInteger(x);
+}
+
 function numberKeyError(name: string, key: bigint): RangeError {
   return new RangeError(`${name} must be at most 2^53 - 1 in a tree made with keys: 'number', got ${key}`);
 }
@@ -526,35 +566,25 @@ export class MapleTree<T = unknown, K extends Index = Index> implements Iterable
    * A new tree holding the given ranges: `{ index, last, entry }` objects (as entries() yields)
    * or `[first, last, entry]` tuples, both ends inclusive. Ranges in ascending index order that
    * do not overlap are bulk-loaded as the kernel does (mas_expected_entries: the nodes for all
-   * of them are reserved once, leaves are packed densely); otherwise each is stored in turn with
+   * of them are reserved at once); otherwise each is stored in turn with
    * storeRange, a later range overwriting an earlier one. Argument errors (TypeError /
    * RangeError naming `ranges[i]`) and MapleError ENOMEM leave no tree behind.
    */
   static from<T, K extends Index = Index>(
-    ranges: Iterable<MapleEntry<T, Index> | readonly [Index, Index, T | null]>,
+    ranges: Iterable<RangeInput<T>>,
     ...args: MapleTreeArgs<K>
   ): MapleTree<T, K> {
     if (ranges == null || typeof (ranges as Iterable<unknown>)[Symbol.iterator] !== 'function') {
       throw new TypeError(`MapleTree.from: ranges must be iterable, got ${ranges === null ? 'null' : typeof ranges}`);
     }
-    const list: [Index, Index, T | null][] = [];
-    let ascending = true;
-    for (const r of ranges) {
-      const name = `ranges[${list.length}]`;
-      let a: unknown, b: unknown, e: unknown;
-      if (Array.isArray(r)) [a, b, e] = r;
-      else if (typeof r === 'object' && r !== null) ({ index: a, last: b, entry: e } = r as MapleEntry<T>);
-      else throw new TypeError(`MapleTree.from: ${name} must be [first, last, entry] or { index, last, entry }, got ${typeof r}`);
-      const first = checkIndex(a, `${name} first`);
-      const last = checkIndex(b, `${name} last`);
-      checkOrder(first, last, `${name} first`, `${name} last`);
-      if (list.length > 0 && compare(first, list[list.length - 1][1]) <= 0) ascending = false;
-      list.push([first, last, e as T | null]);
-    }
+    const items: readonly RangeInput<T>[] = Array.isArray(ranges) ? ranges : Array.from(ranges);
+    // Ascending input is wholly checked before the tree is made; other input is checked as it is
+    // stored (an error frees the tree).
+    const bulk = ascending(items) && items.length > 1 && items.length <= 1e8;
     const tree = newTree<T, K>(args[0]);
     try {
-      if (ascending && list.length > 1 && list.length <= 1e8) tree.#bulkLoad(list);
-      else for (const [a, b, e] of list) tree.storeRange(a, b, e);
+      if (bulk) tree.#bulkLoad(items);
+      else for (let i = 0; i < items.length; i++) tree.storeRange(...rangeAt(items[i], i));
     } catch (err) {
       tree.free();
       throw err;
@@ -563,12 +593,13 @@ export class MapleTree<T = unknown, K extends Index = Index> implements Iterable
   }
 
   /** Store ascending, non-overlapping ranges through one ma_state in expected-entries mode. */
-  #bulkLoad(list: [Index, Index, T | null][]): void {
+  #bulkLoad(items: readonly RangeInput<T>[]): void {
     const mas = core.stateNew(this.ptr);
     if (mas === 0) throw new MapleError('ENOMEM', 'MapleTree.from');
     try {
-      check(core.stateExpectedEntries(mas, list.length, 0), 'MapleTree.from');
-      for (const [a, b, e] of list) {
+      check(core.stateExpectedEntries(mas, items.length, 0), 'MapleTree.from');
+      for (let i = 0; i < items.length; i++) {
+        const [a, b, e] = rangeAt(items[i], i);
         core.stateSet(mas, wire(a, 0), wire(b, 1));
         this._write('MapleTree.from', a, b, e, WRITE_MAS_STORE, 0, mas);
       }

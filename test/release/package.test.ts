@@ -105,6 +105,25 @@ describe('packed tarball', () => {
     expect(cjs.out.trim()).toBe('0 1 2');
   });
 
+  test("README's example compiles (node16) and runs as written", () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const example = readme.match(/## Example\n\n```ts\n([\s\S]*?)```/)?.[1];
+    expect(example).toBeDefined();
+    // console is the one global the example needs beyond es2022 (no DOM or Node types here).
+    writeFileSync(join(dir, 'example.mts'), 'declare const console: { log(...args: unknown[]): void };\n' +
+      `${example}\nconsole.log(JSON.stringify([mt.size, r.last - r.index]));\n`);
+    writeFileSync(join(dir, 'tsconfig.example.json'), JSON.stringify({
+      compilerOptions: { module: 'node16', moduleResolution: 'node16', target: 'es2022', lib: ['es2022'],
+        types: [], strict: true, skipLibCheck: false, outDir: 'out' },
+      files: ['example.mts'],
+    }));
+    const compiled = run(process.execPath, [tsc, '-p', join(dir, 'tsconfig.example.json')]);
+    expect(compiled.out).toBe('');
+    const ran = run(process.execPath, [join(dir, 'out/example.mjs')]);
+    expect(ran.code, ran.out).toBe(0);
+    expect(ran.out.trim().split('\n').at(-1)).toBe('[3,9]');
+  }, 60_000);
+
   test('plain node: import (ESM) and require (CommonJS)', () => {
     const body = "const t = new m.MapleTree(); t.storeRange(10, 19, 'x'); " +
       'console.log(JSON.stringify([t.load(15), t.find(0), t.constructor.name, typeof m.MapleError, ' +
