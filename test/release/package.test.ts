@@ -126,6 +126,22 @@ describe('packed tarball', () => {
     expect(ran.out.trim().split('\n').at(-1)).toBe('[3,9]');
   }, 60_000);
 
+  test("README's fuzzer example compiles and runs", () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const example = readme.match(/From code:\n\n```ts\n([\s\S]*?)```/)?.[1];
+    expect(example).toMatch(/from 'maple-wasm\/fuzz'/);
+    writeFileSync(join(dir, 'fuzz-example.mts'), `${example}\nexport {};\n`);
+    writeFileSync(join(dir, 'tsconfig.fuzz-example.json'), JSON.stringify({
+      compilerOptions: { module: 'node16', moduleResolution: 'node16', target: 'es2022', lib: ['es2022'],
+        types: [], strict: true, skipLibCheck: false, outDir: 'out' },
+      files: ['fuzz-example.mts'],
+    }));
+    const compiled = run(process.execPath, [tsc, '-p', join(dir, 'tsconfig.fuzz-example.json')]);
+    expect(compiled.out).toBe('');
+    const ran = run(process.execPath, [join(dir, 'out/fuzz-example.mjs')]);
+    expect(ran.code, ran.out).toBe(0);
+  }, 60_000);
+
   test('the fuzzer ships: maple-wasm/fuzz (import and require) and the maple-fuzz bin', () => {
     // A user's own sequence, replayed once and then with each of its allocations failed in turn.
     const ops = JSON.stringify([
