@@ -272,9 +272,9 @@ export class MapleTree<T = unknown, K extends Index = Index> implements Iterable
 
   /**
    * mtree_erase: remove the whole range holding index; returns its entry, if any. Erasing can
-   * need nodes (a rebalance), allocated with gfp ('kernel' by default; 'nowait' after a first
-   * 'nowait' attempt, as every write), so it may throw MapleError ENOMEM, leaving the tree
-   * unchanged. TypeError for a gfp other than 'kernel' or 'nowait'.
+   * need nodes (a rebalance), allocated as every write's are: a 'nowait' attempt first, then
+   * gfp ('kernel' by default). So it may throw MapleError ENOMEM, leaving the tree unchanged;
+   * a TypeError for a gfp other than 'kernel' or 'nowait'.
    */
   erase(index: Index, gfp?: Gfp): T | undefined {
     const i = this.#key(index, 'index');
