@@ -2,21 +2,21 @@
 // passed as NaN is read from KEYS instead, which is how bigint keys up to 2^64 - 1 arrive.
 // Results wider than a return value are written to OUT for src/wasm.ts to read.
 
-import { EINVAL } from './config';
+import { EINVAL, EBUSY } from './config';
 import {
   poolCreate, poolPages, poolReserved, poolNodesInUse, poolNodesFree, poolAllocations, poolFrees, poolTrees,
   memoryBytes, objAlloc, objFree, OBJ_LARGE, OBJ_PAGE, faultSet, faultBudget, faultStat, setAllocContext,
 } from './pool';
 import { treeCreate, treeRelease, treeHeight, treeNodes, treeNext, treePool } from './tree';
 import {
-  mtStoreRange, mtInsertRange, mtErase, masErase, wrStoreGfp, wrPrepare, wrRequest, wrCommit,
-  OP_STORE, OP_PREALLOCATE, OP_STORE_PREALLOC, OP_EXPECTED_ENTRIES, OP_NOMEM,
+  mtStoreRange, mtInsertRange, mtErase, masErase, masSettle, wrStoreGfp, wrPrepare, wrRequest,
+  wrCommit, OP_STORE, OP_PREALLOCATE, OP_STORE_PREALLOC, OP_EXPECTED_ENTRIES, OP_NOMEM,
 } from './write';
 import { freeTree } from './rebuild';
 import {
-  mtLoad, masSetRange, masWalk, masFind, masFindRev, masNext, masPrev, masNextRange,
-  masPrevRange, masPause, masFindBatch, masIndex, masLast, masEntry, masStatus, masTree, masRequest,
-  setMasStatus, setMasBulk, MA_START, MA_ERROR,
+  mtLoad, masSetRange, masReset, masWalk, masFind, masFindRev, masNext, masPrev, masPause,
+  masFindBatch, masRevalidate, masStartArea, masSetArea, masAreaBusy, masIndex, masLast, masEntry,
+  masStatus, masTree, masRequest, setMasBulk, MA_ERROR,
 } from './walk';
 import { reserved, reserveFill, reserveDrain, fitStat, fitReset } from './prealloc';
 import { validateTree, VAL_INFO, dumpTree, dumpText } from './validate';
@@ -107,7 +107,7 @@ export function stateSet(mas: usize, index: f64, last: f64): void {
   masSetRange(mas, key(index, 0), key(last, 1));
 }
 export function statePause(mas: usize): void { masPause(mas); }
-export function stateSetStatus(mas: usize, status: i32): void { setMasStatus(mas, status); }
+export function stateReset(mas: usize): void { masReset(mas); }
 
 /** Copy the state's range and entry to OUT; pass the result through. */
 function out(mas: usize, r: i32): i32 {
@@ -120,21 +120,28 @@ function out(mas: usize, r: i32): i32 {
 
 /**
  * State walks by number, bound in one place: 0 walk, 1 find, 2 findRev, 3 next, 4 prev,
- * 5 nextRange, 6 prevRange, 7 read (just copy the state to OUT).
+ * 5 nextRange, 6 prevRange, 7 read (just copy the state to OUT), 8 findRange, 9 findRangeRev.
+ * Returns 1 when the walk returned an entry (in OUT with the state's range and status), else 0.
+ * A state whose tree changed under it walks again from its index first.
  */
 export function stateOp(mas: usize, op: i32, limit: f64): i32 {
   const lim = key(limit, 2);
+  if (op != 7) masRevalidate(mas);
+  let entry: u64 = 0;
   switch (op) {
-    case 0: masWalk(mas); return out(mas, 1);
-    case 1: return out(mas, masFind(mas, lim));
-    case 2: return out(mas, masFindRev(mas, lim));
-    case 3: return out(mas, masNext(mas, lim));
-    case 4: return out(mas, masPrev(mas, lim));
-    case 5: return out(mas, masNextRange(mas, lim));
-    case 6: return out(mas, masPrevRange(mas, lim));
-    case 7: return out(mas, 1);
+    case 0: entry = masWalk(mas); break;
+    case 1: entry = masFind(mas, lim, false); break;
+    case 2: entry = masFindRev(mas, lim, false); break;
+    case 3: entry = masNext(mas, lim, false); break;
+    case 4: entry = masPrev(mas, lim, false); break;
+    case 5: entry = masNext(mas, lim, true); break;
+    case 6: entry = masPrev(mas, lim, true); break;
+    case 7: entry = masEntry(mas); break;
+    case 8: entry = masFind(mas, lim, true); break;
+    case 9: entry = masFindRev(mas, lim, true); break;
+    default: return -1;
   }
-  return -1;
+  return out(mas, <i32>(entry != 0));
 }
 
 /** Ranges a walk's batch buffer (a 4 KiB page, 24 bytes a range) holds. */
@@ -149,13 +156,14 @@ export function batchFree(buf: usize): void { objFree(buf, OBJ_PAGE); }
  * crosses the boundary once per batch instead of once per entry. Returns how many were written.
  */
 export function stateFindBatch(mas: usize, limit: f64, buf: usize): i32 {
+  masRevalidate(mas);
   return masFindBatch(mas, key(limit, 2), buf, BATCH_MAX);
 }
 
 /** mas_store_gfp over the state's range. 0 or -ENOMEM (state in error, request recorded). */
 export function stateStore(mas: usize, entry: f64, gfp: u32): i32 {
   const r = wrStoreGfp(masTree(mas), masIndex(mas), masLast(mas), word(entry), mas, gfp, OP_STORE);
-  if (r == 0) setMasStatus(mas, MA_START);
+  if (r == 0) masSettle(mas);
   return r;
 }
 
@@ -167,6 +175,7 @@ export function statePreallocate(mas: usize, entry: f64, gfp: u32): i32 {
   setAllocContext(OP_PREALLOCATE, type);
   if (reserveFill(mas, treePool(tree), request, gfp) < 0) {
     reserveDrain(mas, treePool(tree));
+    masReset(mas);
     return out(mas, -12);
   }
   store<i32>(OUT, request, 28);
@@ -188,11 +197,15 @@ export function stateStorePrealloc(mas: usize, entry: f64): i32 {
   setAllocContext(OP_STORE_PREALLOC, type);
   const r = wrCommit(tree, type, mas, request);
   reserveDrain(mas, treePool(tree));
-  setMasStatus(mas, MA_START);
+  if (r == 0) masSettle(mas);
   return r;
 }
 
-export function stateErase(mas: usize, gfp: u32): i32 { return masErase(mas, OUT + 16, gfp); }
+export function stateErase(mas: usize, gfp: u32): i32 {
+  const r = masErase(mas, OUT + 16, gfp);
+  if (r == 1) masSettle(mas);
+  return r;
+}
 export function stateDestroy(mas: usize): void {
   reserveDrain(mas, treePool(masTree(mas)));
   setMasBulk(mas, false);
@@ -228,7 +241,7 @@ export function stateNomem(mas: usize, gfp: u32): i32 {
     reserveDrain(mas, treePool(tree));
     return 0;
   }
-  setMasStatus(mas, MA_START);
+  masReset(mas);
   return 1;
 }
 
@@ -237,11 +250,27 @@ export function stateNomem(mas: usize, gfp: u32): i32 {
 export function treeEmptyArea(tree: usize, min: f64, max: f64, size: f64, forward: i32): i32 {
   return mtEmptyArea(tree, key(min, 0), key(max, 1), key(size, 2), forward != 0, OUT);
 }
-/** As treeEmptyArea, and point the state at the found range (mas_empty_area[_rev]). */
+/**
+ * As treeEmptyArea, and point the state at the found range (mas_empty_area[_rev]): on the gap's
+ * leaf slot, active. The search always starts from the root (the kernel's from a state in start).
+ * EINVAL changes nothing; EBUSY leaves the state in error over the window, or, in a tree
+ * without nodes, as it was (root or none).
+ */
 export function stateEmptyArea(mas: usize, min: f64, max: f64, size: f64, forward: i32): i32 {
+  const lo = key(min, 0);
+  const hi = key(max, 1);
   const n = key(size, 2);
-  const r = mtEmptyArea(masTree(mas), key(min, 0), key(max, 1), n, forward != 0, OUT);
-  if (r == 0) masSetRange(mas, load<u64>(OUT), load<u64>(OUT) + n - 1);
+  const tree = masTree(mas);
+  if (lo > hi || n == 0 || hi - lo < n - 1) return -EINVAL;
+  masReset(mas);
+  masStartArea(mas);
+  const r = mtEmptyArea(tree, lo, hi, n, forward != 0, OUT);
+  if (r == 0) {
+    const start = load<u64>(OUT);
+    masSetArea(mas, start, start + n - 1);
+  } else if (r == -EBUSY && treeHeight(tree) > 0) {
+    masAreaBusy(mas, lo, hi);
+  }
   return r;
 }
 export function treeAllocRange(tree: usize, size: f64, entry: f64, min: f64, max: f64,

@@ -7,6 +7,8 @@
 //   28 nodes u32   nodes reachable from the root, kept exact by every write
 //   32 gen u32     changes whenever the tree's shape changes (any node added, freed or moved),
 //                  so a walk path recorded under one gen is still right under the same gen
+//   36 seq u32     changes with every write of any kind (a slot written in place too), so an
+//                  ma_state can tell that the tree changed since it last looked
 //
 // Path (one 32-byte level per depth, root at depth 0):
 //   0 enode u64 · 8 min u64 · 16 max u64 · 24 offset i32 (slot taken or held) · 28 end i32
@@ -34,6 +36,8 @@ import {
 @inline const T_NODES: usize = 28;
 // @ts-ignore: decorator
 @inline const T_GEN: usize = 32;
+// @ts-ignore: decorator
+@inline const T_SEQ: usize = 36;
 
 let genCounter: u32 = 0;
 
@@ -42,7 +46,14 @@ let genCounter: u32 = 0;
 /** The tree's shape changed: every recorded path of it is stale. */
 export function bumpGen(tree: usize): void {
   store<u32>(tree, ++genCounter, T_GEN);
+  bumpSeq(tree);
 }
+
+// @ts-ignore: decorator
+@inline export function treeSeq(tree: usize): u32 { return load<u32>(tree, T_SEQ); }
+/** The tree was written: every ma_state positioned in it must look again. */
+// @ts-ignore: decorator
+@inline export function bumpSeq(tree: usize): void { store<u32>(tree, load<u32>(tree, T_SEQ) + 1, T_SEQ); }
 
 /** MT_FLAGS_ALLOC_RANGE: internal nodes track gaps (arange_64). */
 // @ts-ignore: decorator

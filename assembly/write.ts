@@ -27,7 +27,7 @@ import {
 import { propagateGap } from './gap';
 import {
   treeRoot, setTreeRoot, treeHeight, setTreeHeight, treePool, addTreeNodes, treeGen, bumpGen,
-  mtIsAlloc,
+  bumpSeq, mtIsAlloc,
   mtWalk, lvl, lvNode, lvEnode, lvMin, lvMax, lvOffset, lvEnd, setLevel, LEVEL_SIZE,
 } from './tree';
 import { setAllocContext } from './pool';
@@ -41,8 +41,8 @@ import {
   nodeRequest, reserved, reserveFill, reserveDrain, recordFit,
 } from './prealloc';
 import {
-  masTree, masIndex, masLast, masSetRange, masWalk, setMasStatus, MA_START, MA_ERROR,
-  setMasRequest, masBulk,
+  masTree, masIndex, masLast, masSetRange, masWalk, masReset, stateWalk, MA_START,
+  MA_ROOT, MA_NONE, setMasRequest, masBulk, masSettleActive, masSettleRoot,
 } from './walk';
 
 /** Operations, as recorded in the pool's failure log. */
@@ -65,9 +65,16 @@ let wrRangeMin: u64 = 0; // start of that slot
 let wrRangeMax: u64 = 0; // end of the slot holding last
 let wrPush: i32 = 0; // a split that can push into this sibling in place (-1 left, 1 right)
 let wrShift: i32 = 0; // a node store inside one slot: how far the slots after it move (1, 2)
+let wrType: i32 = 0; // what wrPrepare decided
+let wrHadRoot: bool = false; // a tree without nodes held a root entry before the write
 
 /** Decide how a store of entry over [first, last] will be written. Changes nothing. */
 export function wrPrepare(tree: usize, first: u64, last: u64, entry: u64): i32 {
+  wrType = prepare(tree, first, last, entry);
+  return wrType;
+}
+
+function prepare(tree: usize, first: u64, last: u64, entry: u64): i32 {
   wrBegin(tree);
   wrFirst = first;
   wrLast = last;
@@ -196,6 +203,7 @@ export function wrCommit(tree: usize, type: i32, mas: usize, request: i32): i32 
     propagateGap(LPATH, wrLeafDepth, maLeafMaxGap(node, lvMin(L), lvMax(L)));
   }
   if (r == 0) recordFit(type, request, nodesTaken());
+  bumpSeq(tree);
   return r;
 }
 
@@ -303,6 +311,7 @@ function buildLeafContents(ld: i32, first: u64, last: u64, entry: u64, after: i3
  */
 function prepareRoot(tree: usize, first: u64, last: u64, entry: u64): i32 {
   wrLeafDepth = 0;
+  wrHadRoot = treeRoot(tree) != 0;
   if (first == 0 && last == 0) return WR_STORE_ROOT;
   if (entry == 0) {
     wrEntry = 0;
@@ -360,16 +369,39 @@ export function mtInsertRange(tree: usize, first: u64, last: u64, entry: u64, gf
 }
 
 /**
- * Erase the whole range holding the state's index (mas_erase / mtree_erase). Returns 1 and
- * leaves the erased entry in *entryOut, 0 when the index held nothing, or -ENOMEM.
+ * Erase the whole range holding the state's index (mas_erase / mtree_erase), walking from the
+ * root whatever the state's status. Returns 1 and leaves the erased entry in *entryOut, 0 when
+ * the index held nothing (the state then stands on that NULL range), or -ENOMEM (state in error).
  */
 export function masErase(mas: usize, entryOut: usize, gfp: u32): i32 {
-  const entry = masWalk(mas);
+  masReset(mas);
+  const entry = stateWalk(mas);
   store<u64>(entryOut, entry);
   if (entry == 0) return 0;
+  // With nodes the walk made index..last the entry's range; a lone root entry is erased by a
+  // NULL store over the state's own range, which starts at 0.
   const r = wrStoreGfp(masTree(mas), masIndex(mas), masLast(mas), 0, mas, gfp, OP_ERASE);
-  setMasStatus(mas, r < 0 ? MA_ERROR : MA_START);
   return r < 0 ? r : 1;
+}
+
+/**
+ * Where a state stands after a write through it succeeded, as after the kernel's
+ * mas_wr_store_entry: on the slot now holding its index (a NULL store's index having been
+ * widened over the NULLs it merged with), active; in a tree left without nodes, start after a
+ * root entry was stored or everything erased (over [0, ULONG_MAX]), else root or none as the walk before the write saw.
+ */
+export function masSettle(mas: usize): void {
+  const tree = masTree(mas);
+  if (treeHeight(tree) > 0) {
+    masSettleActive(mas);
+  } else if (wrType == WR_EMPTY) {
+    // The NULL store widened over the NULLs around it to the whole key space.
+    masSetRange(mas, 0, MAPLE_MAX);
+  } else if (wrType == WR_STORE_ROOT && wrEntry != 0) {
+    masSettleRoot(mas, MA_START);
+  } else {
+    masSettleRoot(mas, wrHadRoot ? MA_ROOT : MA_NONE);
+  }
 }
 
 export function mtErase(tree: usize, index: u64, entryOut: usize, gfp: u32): i32 {

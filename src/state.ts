@@ -21,7 +21,8 @@ const OP_PREV = 4;
 const OP_NEXT_RANGE = 5;
 const OP_PREV_RANGE = 6;
 const OP_READ = 7;
-const MA_START = 0;
+const OP_FIND_RANGE = 8;
+const OP_FIND_RANGE_REV = 9;
 
 const finalizer = new FinalizationRegistry<number>((mas) => core.stateFree(mas));
 
@@ -94,7 +95,7 @@ export class MaState<T = unknown> {
 
   /** mas_reset: keep the range, walk from the root next time. */
   reset(): this {
-    core.stateSetStatus(this.#ptr, MA_START);
+    core.stateReset(this.#ptr);
     return this;
   }
 
@@ -126,14 +127,12 @@ export class MaState<T = unknown> {
    * next range. Returns the entry (undefined for a gap); check status for the end.
    */
   findRange(max: Index = ULONG_MAX): T | undefined {
-    const m = checkIndex(max, 'max');
-    return this.status === 'start' ? this.#step(OP_WALK, 0) : this.#step(OP_NEXT_RANGE, m);
+    return this.#step(OP_FIND_RANGE, checkIndex(max, 'max'));
   }
 
   /** mas_find_range_rev: the range at index first, then each previous range. */
   findRangeRev(min: Index = 0): T | undefined {
-    const m = checkIndex(min, 'min');
-    return this.status === 'start' ? this.#step(OP_WALK, 0) : this.#step(OP_PREV_RANGE, m);
+    return this.#step(OP_FIND_RANGE_REV, checkIndex(min, 'min'));
   }
 
   /** mas_next: the next entry after the current range, starting at or before max. */

@@ -38,7 +38,7 @@ export interface Core {
   stateFree(mas: number): void;
   stateSet(mas: number, index: number, last: number): void;
   statePause(mas: number): void;
-  stateSetStatus(mas: number, status: number): void;
+  stateReset(mas: number): void;
   stateOp(mas: number, op: number, limit: number): number;
   stateStore(mas: number, entry: number, gfp: number): number;
   statePreallocate(mas: number, entry: number, gfp: number): number;
