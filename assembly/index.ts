@@ -10,13 +10,13 @@ import {
 import { treeCreate, treeRelease, treeHeight, treeNodes, treeNext, treePool } from './tree';
 import {
   mtStoreRange, mtInsertRange, mtErase, masErase, masSettle, wrStoreGfp, wrPrepare, wrRequest,
-  wrCommit, OP_STORE, OP_PREALLOCATE, OP_STORE_PREALLOC, OP_EXPECTED_ENTRIES, OP_NOMEM,
+  wrCommit, wrKernelType, OP_STORE, OP_PREALLOCATE, OP_STORE_PREALLOC, OP_EXPECTED_ENTRIES, OP_NOMEM,
 } from './write';
 import { freeTree } from './rebuild';
 import {
   mtLoad, masSetRange, masReset, masWalk, masFind, masFindRev, masNext, masPrev, masPause,
   masFindBatch, masRevalidate, masStartArea, masSetArea, masAreaBusy, masIndex, masLast, masEntry,
-  masStatus, masTree, masRequest, setMasBulk, MA_ERROR,
+  masStatus, masTree, masRequest, setMasBulk, masStoreType, setMasStoreType, MA_ERROR,
 } from './walk';
 import { reserved, reserveFill, reserveDrain, fitStat, fitReset } from './prealloc';
 import { validateTree, VAL_INFO, dumpTree, dumpText } from './validate';
@@ -163,6 +163,7 @@ export function stateFindBatch(mas: usize, limit: f64, buf: usize): i32 {
 /** mas_store_gfp over the state's range. 0 or -ENOMEM (state in error, request recorded). */
 export function stateStore(mas: usize, entry: f64, gfp: u32): i32 {
   const r = wrStoreGfp(masTree(mas), masIndex(mas), masLast(mas), word(entry), mas, gfp, OP_STORE);
+  setMasStoreType(mas, wrKernelType());
   if (r == 0) masSettle(mas);
   return r;
 }
@@ -172,6 +173,7 @@ export function statePreallocate(mas: usize, entry: f64, gfp: u32): i32 {
   const tree = masTree(mas);
   const type = wrPrepare(tree, masIndex(mas), masLast(mas), word(entry));
   const request = wrRequest(type);
+  setMasStoreType(mas, wrKernelType());
   setAllocContext(OP_PREALLOCATE, type);
   if (reserveFill(mas, treePool(tree), request, gfp) < 0) {
     reserveDrain(mas, treePool(tree));
@@ -190,6 +192,7 @@ export function stateStorePrealloc(mas: usize, entry: f64): i32 {
   const tree = masTree(mas);
   const type = wrPrepare(tree, masIndex(mas), masLast(mas), word(entry));
   const request = wrRequest(type);
+  setMasStoreType(mas, wrKernelType());
   if (request > reserved(mas)) {
     store<i32>(OUT, request, 28);
     return -EINVAL;
@@ -203,6 +206,7 @@ export function stateStorePrealloc(mas: usize, entry: f64): i32 {
 
 export function stateErase(mas: usize, gfp: u32): i32 {
   const r = masErase(mas, OUT + 16, gfp);
+  if (r != 0) setMasStoreType(mas, wrKernelType());
   if (r == 1) masSettle(mas);
   return r;
 }
@@ -212,6 +216,8 @@ export function stateDestroy(mas: usize): void {
 }
 export function stateAllocated(mas: usize): i32 { return reserved(mas); }
 export function stateRequest(mas: usize): i32 { return masRequest(mas); }
+/** The kernel's store type (enum store_type) of the last write prepared through the state. */
+export function stateStoreType(mas: usize): i32 { return masStoreType(mas); }
 
 /**
  * mas_expected_entries: one reservation for bulk-loading n entries in order (a gap before each

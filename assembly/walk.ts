@@ -8,7 +8,8 @@
 //   52 request i32 (nodes the last failed write needed, for mas_nomem) · 56 pool u32
 //   60 node i32 (1 while the path's leaf level is a position: the kernel's mas->node)
 //   64 seq u32 (the tree's write sequence when that position, or a root / none verdict, was
-//   taken) · 128 path (MAPLE_HEIGHT_MAX levels, see tree.ts)
+//   taken) · 68 store type i32 (the kernel's, of the last write prepared through the state)
+//   128 path (MAPLE_HEIGHT_MAX levels, see tree.ts)
 //
 // The path's leaf level plays the kernel's mas->node, mas->min, mas->max, mas->offset and
 // mas->end; its upper levels replace the parent pointers the kernel climbs, so next and prev step
@@ -61,6 +62,8 @@ import {
 // @ts-ignore: decorator
 @inline const S_SEQ: usize = 64;
 // @ts-ignore: decorator
+@inline const S_TYPE: usize = 68;
+// @ts-ignore: decorator
 @inline const S_PATH: usize = 128;
 
 // @ts-ignore: decorator
@@ -89,6 +92,11 @@ import {
 @inline export function setMasBulk(mas: usize, on: bool): void { store<i32>(mas, <i32>on, 48); }
 // @ts-ignore: decorator
 @inline export function masRequest(mas: usize): i32 { return load<i32>(mas, 52); }
+/** The kernel's store type of the last write prepared through the state (0: none yet). */
+// @ts-ignore: decorator
+@inline export function masStoreType(mas: usize): i32 { return load<i32>(mas, S_TYPE); }
+// @ts-ignore: decorator
+@inline export function setMasStoreType(mas: usize, t: i32): void { store<i32>(mas, t, S_TYPE); }
 /** Whether the path's leaf level is a position (the kernel's mas->node is set). */
 // @ts-ignore: decorator
 @inline function hasNode(mas: usize): bool { return load<i32>(mas, S_NODE) != 0; }

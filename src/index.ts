@@ -13,7 +13,7 @@ export { lastSearchVisits } from './pool';
 export { NodePool, FaultControls, linearMemoryBytes } from './pool';
 export type { PoolStats, FaultStats, FaultRecord } from './pool';
 export { MaState } from './state';
-export type { MaStatus } from './state';
+export type { MaStatus, StoreType } from './state';
 export type { Gfp, WriteType } from './gfp';
 export { MapleError } from './errors';
 export type { MapleErrorCode } from './errors';

@@ -47,6 +47,7 @@ export interface Core {
   stateDestroy(mas: number): void;
   stateAllocated(mas: number): number;
   stateRequest(mas: number): number;
+  stateStoreType(mas: number): number;
   stateExpectedEntries(mas: number, n: number, gfp: number): number;
   stateNomem(mas: number, gfp: number): number;
   treeEmptyArea(tree: number, min: number, max: number, size: number, forward: number): number;
