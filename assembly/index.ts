@@ -14,7 +14,7 @@ import {
 } from './write';
 import { freeTree } from './rebuild';
 import {
-  mtLoad, masSetRange, masReset, masWalk, masFind, masFindRev, masNext, masPrev, masPause,
+  mtLoad, mtLoadMany, masSetRange, masReset, masWalk, masFind, masFindRev, masNext, masPrev, masPause,
   masFindBatch, masRevalidate, masStartArea, masSetArea, masAreaBusy, masIndex, masLast, masEntry,
   masStatus, masTree, masRequest, setMasBulk, masStoreType, setMasStoreType, MA_ERROR,
 } from './walk';
@@ -83,6 +83,13 @@ export function treeInsert(tree: usize, first: f64, last: f64, entry: f64, gfp: 
 }
 export function treeLoad(tree: usize, index: f64): f64 {
   return <f64>mtLoad(tree, key(index, 0));
+}
+/**
+ * Entries at n keys read from keys (f64, or u64 when big != 0) written to out as f64 (numeric !=
+ * 0: the stored number, NaN for nothing; else the entry word). -1, or the first bad key's position.
+ */
+export function treeLoadMany(tree: usize, keys: usize, out: usize, n: i32, big: i32, numeric: i32): i32 {
+  return mtLoadMany(tree, keys, out, n, big != 0, numeric != 0);
 }
 export function treeErase(tree: usize, index: f64, gfp: u32): i32 {
   return mtErase(tree, key(index, 0), OUT + 16, gfp);

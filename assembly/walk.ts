@@ -163,6 +163,55 @@ export function mtLoad(tree: usize, index: u64): u64 {
   }
 }
 
+// @ts-ignore: decorator
+@inline const LOAD_GROUP: i32 = 32;
+/** The walks of one group of mtLoadMany: the node each is at, and its key. */
+const LANE_NODE: usize = memory.data(LOAD_GROUP * 8, 16);
+const LANE_KEY: usize = memory.data(LOAD_GROUP * 8, 16);
+// @ts-ignore: decorator
+@inline const MAX_SAFE_F64: f64 = 9007199254740991;
+
+/**
+ * mtree_load over a batch: the entries at keys[0..n) (f64 safe integers, or u64 when big) to
+ * out[0..n) as f64: with numeric, the number stored (the word less one) or NaN for nothing;
+ * otherwise the entry word itself (0 for nothing). The walks go LOAD_GROUP at a time, level by
+ * level, so that the cache misses of one level's nodes are in flight together rather than one
+ * after another. Returns -1, or the position of the first key that is not a safe integer (out
+ * is then written up to the group before it).
+ */
+export function mtLoadMany(tree: usize, keys: usize, out: usize, n: i32, big: bool, numeric: bool): i32 {
+  const height = treeHeight(tree);
+  const root = treeRoot(tree);
+  for (let base = 0; base < n; base += LOAD_GROUP) {
+    const m = min(LOAD_GROUP, n - base);
+    for (let l = 0; l < m; l++) {
+      const at = keys + (<usize>(base + l) << 3);
+      let key: u64;
+      if (big) {
+        key = load<u64>(at);
+      } else {
+        const x = load<f64>(at);
+        if (!(x >= 0 && x <= MAX_SAFE_F64) || Math.floor(x) != x) return base + l;
+        key = <u64>x;
+      }
+      store<u64>(LANE_KEY + (<usize>l << 3), key);
+      store<u64>(LANE_NODE + (<usize>l << 3), height == 0 ? (key == 0 ? root : 0) : root);
+    }
+    for (let level = 0; level < height; level++) {
+      for (let l = 0; l < m; l++) {
+        const lane = <usize>l << 3;
+        const enode = load<u64>(LANE_NODE + lane);
+        store<u64>(LANE_NODE + lane, mteSlot(enode, mtePivotSlot(enode, load<u64>(LANE_KEY + lane))));
+      }
+    }
+    for (let l = 0; l < m; l++) {
+      const word = load<u64>(LANE_NODE + (<usize>l << 3));
+      store<f64>(out + (<usize>(base + l) << 3), numeric ? (word == 0 ? NaN : <f64>(word - 1)) : <f64>word);
+    }
+  }
+  return -1;
+}
+
 /**
  * Walk from the root to the leaf slot holding index (a tree with nodes): the position, the slot's
  * range as index..last, and its entry. The status is the caller's to set.

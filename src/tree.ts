@@ -2,6 +2,7 @@
 // arguments are checked, entries encoded, the core called, statuses turned into errors.
 
 import { core, out, readText, readI32, readU64, f64View, BATCH_CAPACITY } from './wasm';
+import { loadWords, Indices } from './batch';
 import { MapleError, check } from './errors';
 import { Index, ULONG_MAX, checkIndex, checkOrder, compare, wire, successor } from './keys';
 import { HandleTable, EntryMode } from './handles';
@@ -270,6 +271,36 @@ export class MapleTree<T = unknown> implements Iterable<MapleEntry<T>> {
     }
     const i = checkIndex(index, 'index');
     return this.#decode(core.treeLoad(this.ptr, wire(i, 0)));
+  }
+
+  /**
+   * mtree_load for a batch of indices, answered in order: out[i] is the entry at indices[i].
+   * Indices are non-negative safe integers (a Float64Array or an array of numbers) or any u64 (a
+   * BigUint64Array). A numeric-entry tree answers in a Float64Array (`out` if given, at least
+   * as long as indices; NaN where an index holds nothing); an object-entry tree in an array
+   * (undefined for nothing; `out` is refused). The walks run 32 at a time, level by level,
+   * so their cache misses overlap: on a large tree several times the rate of load() in a loop.
+   * RangeError/TypeError naming the position of a bad index; nothing is written from its chunk.
+   */
+  loadMany(indices: Indices, out: Float64Array): Float64Array;
+  loadMany(indices: Indices): Float64Array | (T | undefined)[];
+  loadMany(indices: Indices, out?: Float64Array): Float64Array | (T | undefined)[] {
+    if (!(indices instanceof Float64Array || indices instanceof BigUint64Array || Array.isArray(indices))) {
+      throw new TypeError('loadMany: indices must be a Float64Array, a BigUint64Array or an array of numbers');
+    }
+    const tree = this.ptr;
+    if (this.#numeric) {
+      if (out !== undefined && !(out instanceof Float64Array && out.length >= indices.length)) {
+        throw new TypeError(`loadMany: out must be a Float64Array of at least ${indices.length} elements`);
+      }
+      const result = out ?? new Float64Array(indices.length);
+      loadWords(tree, indices, result, true, 'loadMany');
+      return result;
+    }
+    if (out !== undefined) throw new TypeError('loadMany: out is for numeric-entry trees (entries: \'number\')');
+    const words = new Float64Array(indices.length);
+    loadWords(tree, indices, words, false, 'loadMany');
+    return Array.from(words, (w) => this.#decode(w));
   }
 
   /**

@@ -32,6 +32,7 @@ export interface Core {
   treeStore(tree: number, first: number, last: number, entry: number, gfp: number): number;
   treeInsert(tree: number, first: number, last: number, entry: number, gfp: number): number;
   treeLoad(tree: number, index: number): number;
+  treeLoadMany(tree: number, keys: number, out: number, n: number, big: number, numeric: number): number;
   treeErase(tree: number, index: number, gfp: number): number;
   treeDup(src: number, dst: number, gfp: number): number;
   stateNew(tree: number): number;
