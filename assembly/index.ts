@@ -14,7 +14,7 @@ import {
 } from './write';
 import { freeTree } from './rebuild';
 import {
-  mtLoad, mtLoadMany, masSetRange, masReset, masWalk, masFind, masFindRev, masNext, masPrev, masPause,
+  mtLoad, mtLoadMany, masFindColumns, batchStoppedBig, masSetRange, masReset, masWalk, masFind, masFindRev, masNext, masPrev, masPause,
   masFindBatch, masRevalidate, masStartArea, masSetArea, masAreaBusy, masIndex, masLast, masEntry,
   masStatus, masTree, masRequest, setMasBulk, masStoreType, setMasStoreType, MA_ERROR,
 } from './walk';
@@ -165,6 +165,17 @@ export function batchFree(buf: usize): void { objFree(buf, OBJ_PAGE); }
 export function stateFindBatch(mas: usize, limit: f64, buf: usize): i32 {
   masRevalidate(mas);
   return masFindBatch(mas, key(limit, 2), buf, BATCH_MAX);
+}
+
+/**
+ * A range cursor's batch (numeric trees): the next entries up to limit as three f64 columns of
+ * BATCH_MAX each in the page at buf: index, last, the stored number. Returns the count, or -1
+ * when it stopped at a range reaching past 2^53 - 1 (a column of f64 cannot hold it).
+ */
+export function stateFindColumns(mas: usize, limit: f64, buf: usize): i32 {
+  masRevalidate(mas);
+  const n = masFindColumns(mas, key(limit, 2), buf, BATCH_MAX);
+  return n == 0 && batchStoppedBig ? -1 : n;
 }
 
 /** mas_store_gfp over the state's range. 0 or -ENOMEM (state in error, request recorded). */

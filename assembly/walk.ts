@@ -660,8 +660,30 @@ export function masSettleRoot(mas: usize, status: i32): void {
  * on the last entry written, so the next call (or masFind) continues after it. Returns the count.
  */
 export function masFindBatch(mas: usize, max: u64, buf: usize, cap: i32): i32 {
+  return findBatch(mas, max, buf, cap, false);
+}
+
+/**
+ * masFindBatch for a numeric tree's range cursor: three columns of cap f64 each at buf (index,
+ * last, the stored number). It stops before a range reaching past 2^53 - 1, which a column of
+ * f64 cannot hold, and sets batchStoppedBig.
+ */
+export function masFindColumns(mas: usize, max: u64, buf: usize, cap: i32): i32 {
+  batchStoppedBig = false;
+  return findBatch(mas, max, buf, cap, true);
+}
+
+/** The last masFindColumns stopped at a range past 2^53 - 1. */
+export let batchStoppedBig = false;
+
+// @ts-ignore: decorator
+@inline function findBatch(mas: usize, max: u64, buf: usize, cap: i32, columns: bool): i32 {
   if (cap <= 0 || masFind(mas, max, false) == 0) return 0;
-  emit(buf, 0, masIndex(mas), masLast(mas), masEntry(mas));
+  if (columns && masLast(mas) > MAX_SAFE) {
+    batchStoppedBig = true;
+    return 0;
+  }
+  emit(buf, 0, masIndex(mas), masLast(mas), masEntry(mas), columns, cap);
   if (masStatus(mas) != MA_ACTIVE) return 1;
   let n = 1;
   const path = masPath(mas);
@@ -683,7 +705,7 @@ export function masFindBatch(mas: usize, max: u64, buf: usize, cap: i32): i32 {
       for (; off <= end; off++) {
         const slot = slotAt(node, off);
         if (slot == 0) continue;
-        emitSafe(buf, n++, slotMin(node, off, lmin), slotMax(node, off, end, lmax), slot);
+        emitSafe(buf, n++, slotMin(node, off, lmin), slotMax(node, off, end, lmax), slot, columns, cap);
         hit = off;
       }
       stop = n == cap;
@@ -694,7 +716,9 @@ export function masFindBatch(mas: usize, max: u64, buf: usize, cap: i32): i32 {
         if (slot == 0) continue;
         const lo = slotMin(node, off, lmin);
         if (lo > max) { stop = true; break; }
-        emit(buf, n++, lo, slotMax(node, off, end, lmax), slot);
+        const hi = slotMax(node, off, end, lmax);
+        if (columns && hi > MAX_SAFE) { batchStoppedBig = true; stop = true; break; }
+        emit(buf, n++, lo, hi, slot, columns, cap);
         hit = off;
         if (n == cap) { stop = true; break; }
       }
@@ -714,11 +738,11 @@ export function masFindBatch(mas: usize, max: u64, buf: usize, cap: i32): i32 {
 }
 
 // @ts-ignore: decorator
-@inline function emit(buf: usize, i: i32, index: u64, last: u64, entry: u64): void {
-  const rec = buf + <usize>i * 24;
-  if (last <= MAX_SAFE) {
-    emitSafe(buf, i, index, last, entry);
+@inline function emit(buf: usize, i: i32, index: u64, last: u64, entry: u64, columns: bool, cap: i32): void {
+  if (columns || last <= MAX_SAFE) {
+    emitSafe(buf, i, index, last, entry, columns, cap);
   } else {
+    const rec = buf + <usize>i * 24;
     store<u64>(rec, index, 0);
     store<u64>(rec, last, 8);
     store<f64>(rec, -<f64>entry - 1, 16);
@@ -728,12 +752,24 @@ export function masFindBatch(mas: usize, max: u64, buf: usize, cap: i32): i32 {
 // @ts-ignore: decorator
 @inline const MAX_SAFE: u64 = 0x1F_FFFF_FFFF_FFFF;
 
-/** A record of a range ending at or below 2^53 - 1 (entry words never exceed 2^53). */
+/**
+ * A range ending at or below 2^53 - 1 (entry words never exceed 2^53): a record of three f64,
+ * or, for columns, index, last and the stored number (the word less one) in three columns.
+ */
 // @ts-ignore: decorator
-@inline function emitSafe(buf: usize, i: i32, index: u64, last: u64, entry: u64): void {
-  const rec = buf + <usize>i * 24;
+@inline function emitSafe(buf: usize, i: i32, index: u64, last: u64, entry: u64, columns: bool,
+                          cap: i32): void {
   // signed conversions: cheaper than unsigned ones and exact below 2^53
-  store<f64>(rec, <f64><i64>index, 0);
-  store<f64>(rec, <f64><i64>last, 8);
-  store<f64>(rec, <f64><i64>entry, 16);
+  if (columns) {
+    const at = buf + (<usize>i << 3);
+    const column = <usize>cap << 3;
+    store<f64>(at, <f64><i64>index);
+    store<f64>(at + column, <f64><i64>last);
+    store<f64>(at + 2 * column, <f64><i64>entry - 1);
+  } else {
+    const rec = buf + <usize>i * 24;
+    store<f64>(rec, <f64><i64>index, 0);
+    store<f64>(rec, <f64><i64>last, 8);
+    store<f64>(rec, <f64><i64>entry, 16);
+  }
 }

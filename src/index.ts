@@ -10,6 +10,7 @@
 export { MapleTree } from './tree';
 export type { MapleEntry, MapleTreeOptions, CyclicAllocation } from './tree';
 export type { Indices } from './batch';
+export { RangeCursor } from './cursor';
 export { lastSearchVisits } from './pool';
 export { NodePool, FaultControls, linearMemoryBytes } from './pool';
 export type { PoolStats, FaultStats, FaultRecord } from './pool';

@@ -3,6 +3,7 @@
 
 import { core, out, readText, readI32, readU64, f64View, BATCH_CAPACITY } from './wasm';
 import { loadWords, Indices } from './batch';
+import { RangeCursor } from './cursor';
 import { MapleError, check } from './errors';
 import { Index, ULONG_MAX, checkIndex, checkOrder, compare, wire, successor } from './keys';
 import { HandleTable, EntryMode } from './handles';
@@ -353,6 +354,22 @@ export class MapleTree<T = unknown> implements Iterable<MapleEntry<T>> {
     } finally {
       walk.close();
     }
+  }
+
+  /**
+   * A range cursor over a numeric-entry tree: the ranges meeting [first, last] a batch at a
+   * time, as Float64Array columns (see RangeCursor). TypeError on an object-entry tree.
+   *
+   *     const c = mt.cursor();
+   *     for (let n = c.next(); n > 0; n = c.next())
+   *       for (let k = 0; k < n; k++) sum += c.entry[k];
+   */
+  cursor(first: Index = 0, last: Index = ULONG_MAX): RangeCursor {
+    if (!this.#numeric) throw new TypeError('cursor: needs a numeric-entry tree (entries: \'number\'); use entries()');
+    const a = checkIndex(first, 'first');
+    const b = checkIndex(last, 'last');
+    checkOrder(a, b, 'first', 'last');
+    return new RangeCursor(this.ptr, a, b, () => this.#ptr !== 0);
   }
 
   /**

@@ -12,6 +12,7 @@ export interface Core {
   KEYS: WebAssembly.Global;
   OUT: WebAssembly.Global;
   stateFindBatch(mas: number, limit: number, buf: number): number;
+  stateFindColumns(mas: number, limit: number, buf: number): number;
   batchCapacity(): number;
   batchNew(): number;
   batchFree(buf: number): void;
