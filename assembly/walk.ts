@@ -32,11 +32,11 @@
 
 import { MAPLE_MAX, DEBUG } from './config';
 import {
-  mteIsLeaf, mtePrefetchSlots, slotAt, slotMin, slotMax, mteSlot, mtePivotSlot,
+  mteIsLeaf, mtePrefetchSlots, slotAt, slotMin, slotMax, mteSlot, mtePivotSlot, maPivotSlot,
 } from './node';
 import {
-  treeRoot, treeHeight, treeSeq, mtWalk, lvl, lvNode, lvMin, lvMax, lvOffset, lvEnd, setLvOffset,
-  pathDescend,
+  treeRoot, treeHeight, treeSeq, mtWalk, lvl, lvNode, lvEnode, lvMin, lvMax, lvOffset, lvEnd,
+  setLvOffset, setLevel, pathDescend, LEVEL_SIZE,
 } from './tree';
 
 /** ma_state status, as the kernel's enum maple_status. */
@@ -642,6 +642,21 @@ export function masAreaBusy(mas: usize, min: u64, max: u64): void {
 export function masSettleActive(mas: usize): void {
   setMasStatus(mas, MA_ACTIVE);
   rangeWalk(mas);
+}
+
+/**
+ * masSettleActive for a write that changed only its leaf, in place: the write's own walk path
+ * (levels 0..depth) still leads there, so the state takes it instead of walking again.
+ */
+export function masSettleOnPath(mas: usize, path: usize, depth: i32): void {
+  memory.copy(masPath(mas), path, <usize>(depth + 1) * LEVEL_SIZE);
+  const lv = lvl(masPath(mas), depth);
+  setLevel(lv, lvEnode(lv), lvMin(lv), lvMax(lv), maPivotSlot(lvNode(lv), masIndex(mas)));
+  store<i32>(mas, depth, 24);
+  takeLeafSlot(mas);
+  setNode(mas, true);
+  setMasStatus(mas, MA_ACTIVE);
+  markSeen(mas);
 }
 
 /** After a write through the state that left no node: the status mas_start gave, or start. */

@@ -42,7 +42,7 @@ import {
 } from './prealloc';
 import {
   masTree, masIndex, masLast, masSetRange, masWalk, masReset, stateWalk, MA_START,
-  MA_ROOT, MA_NONE, setMasRequest, masBulk, masSettleActive, masSettleRoot,
+  MA_ROOT, MA_NONE, setMasRequest, masBulk, masSettleActive, masSettleOnPath, masSettleRoot,
 } from './walk';
 
 /** Operations, as recorded in the pool's failure log. */
@@ -436,7 +436,9 @@ export function masErase(mas: usize, entryOut: usize, gfp: u32): i32 {
 export function masSettle(mas: usize): void {
   const tree = masTree(mas);
   if (treeHeight(tree) > 0) {
-    masSettleActive(mas);
+    const inLeaf = wrType == WR_EXACT_FIT || wrType == WR_APPEND || wrType == WR_SLOT_STORE ||
+      wrType == WR_NODE_STORE || wrType == WR_NOOP;
+    if (inLeaf) masSettleOnPath(mas, LPATH, wrLeafDepth); else masSettleActive(mas);
   } else if (wrType == WR_EMPTY) {
     // The NULL store widened over the NULLs around it to the whole key space.
     masSetRange(mas, 0, MAPLE_MAX);
