@@ -56,7 +56,7 @@ export function poolTreeNodes(pool: usize): f64 {
   for (let t = poolTrees(pool); t != 0; t = treeNext(t)) sum += <f64>treeNodes(t);
   return sum;
 }
-export function linearMemoryBytes(): f64 { return <f64>memoryBytes(); }
+export function linearMemoryBytes(): f64 { return memoryBytes(); }
 export function poolFaults(pool: usize, mode: u32, count: u32, rate: u32, seed: u32): void {
   faultSet(pool, mode, count, rate, seed);
 }

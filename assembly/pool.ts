@@ -60,8 +60,9 @@ function pageAlloc(): usize {
 }
 
 /** Bytes of linear memory in use by the whole module (for memory-per-range reports). */
-export function memoryBytes(): usize {
-  return <usize>memory.size() * WASM_PAGE;
+export function memoryBytes(): f64 {
+  // As f64: 65,536 pages (4 GiB) is 2^32, one past what a u32 holds.
+  return <f64>memory.size() * <f64>WASM_PAGE;
 }
 
 // ── small objects (pool, tree and state headers, batch buffers) ──────────────

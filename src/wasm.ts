@@ -60,11 +60,15 @@ export interface Core {
   dumpPtr(): number;
 }
 
+/** Exports that return an address in linear memory (u32, which JS receives as i32). */
+const ADDRESS_EXPORTS = ['poolNew', 'treeNew', 'stateNew', 'batchNew', 'dumpPtr', 'validateInfo'] as const;
+
 let memory!: WebAssembly.Memory;
 
 function readAsString(ptr: number): string {
   if (!ptr) return '';
   const u32 = new Uint32Array(memory.buffer);
+  ptr >>>= 0;
   const bytes = u32[(ptr - 4) >>> 2];
   const u16 = new Uint16Array(memory.buffer, ptr, bytes >>> 1);
   return String.fromCharCode(...u16);
@@ -79,16 +83,23 @@ function instantiate(): Core {
       },
     },
   });
-  const core = instance.exports as unknown as Core;
-  memory = core.memory;
+  const raw = instance.exports as unknown as Core;
+  memory = raw.memory;
+  // Addresses cross the boundary as i32: one above 2 GiB arrives negative. Every export that
+  // returns an address is read as unsigned here, so nothing in src/ sees a negative one.
+  const core: Core = { ...raw };
+  for (const name of ADDRESS_EXPORTS) {
+    const f = raw[name] as (...args: number[]) => number;
+    (core as unknown as Record<string, unknown>)[name] = (...args: number[]): number => f(...args) >>> 0;
+  }
   return core;
 }
 
 /** The core instance, shared by every pool and tree. */
 export const core: Core = instantiate();
 
-const KEYS = core.KEYS.value as number;
-const OUT = core.OUT.value as number;
+const KEYS = (core.KEYS.value as number) >>> 0;
+const OUT = (core.OUT.value as number) >>> 0;
 let view = new DataView(core.memory.buffer);
 let f64s = new Float64Array(core.memory.buffer);
 
@@ -145,6 +156,8 @@ export function f64View(): Float64Array {
 
 /** Dump text the core wrote (ASCII). */
 export function readText(ptr: number, length: number): string {
+  ptr >>>= 0;
+  length >>>= 0;
   const bytes = new Uint8Array(memory.buffer, ptr, length);
   let s = '';
   const CHUNK = 8192;
@@ -154,6 +167,7 @@ export function readText(ptr: number, length: number): string {
 
 /** Read i32 words (for the validator's report). */
 export function readI32(addr: number, count: number): number[] {
+  addr >>>= 0;
   const v = mem();
   return Array.from({ length: count }, (_, i) => v.getInt32(addr + i * 4, true));
 }
