@@ -6,6 +6,7 @@ import { EINVAL } from './config';
 import {
   poolCreate, poolPages, poolReserved, poolNodesInUse, poolNodesFree, poolAllocations, poolFrees, poolTrees,
   memoryBytes, objAlloc, objFree, OBJ_LARGE, OBJ_PAGE, faultSet, faultBudget, faultStat, setAllocContext,
+  poolRelease, poolDrop, poolSettle, poolShrink, setMemoryCap, freePagesCount,
 } from './pool';
 import { treeCreate, treeRelease, treeHeight, treeNodes, treeNext, treePool } from './tree';
 import {
@@ -57,6 +58,16 @@ export function poolTreeNodes(pool: usize): f64 {
   return sum;
 }
 export function linearMemoryBytes(): f64 { return memoryBytes(); }
+/** Free an idle pool (no tree, no node in use): 1, or 0 (nothing changed) when it is not idle. */
+export function poolFree(pool: usize): i32 { return poolRelease(pool) ? 1 : 0; }
+/** The pool's JS object was collected: free it now or once it is idle. */
+export function poolDropped(pool: usize): void { poolDrop(pool); }
+/** Give back the pool's wholly free pages; returns how many. */
+export function poolGiveBack(pool: usize): u32 { return poolShrink(pool); }
+/** Pages given back by pools and not yet reused. */
+export function pagesFree(): u32 { return freePagesCount(); }
+/** Cap linear memory at `pages` 64 KiB pages (0: no cap). For tests of a full memory. */
+export function memoryCap(pages: i32): void { setMemoryCap(pages); }
 export function poolFaults(pool: usize, mode: u32, count: u32, rate: u32, seed: u32): void {
   faultSet(pool, mode, count, rate, seed);
 }
@@ -69,8 +80,10 @@ export function preallocFitReset(): void { fitReset(); }
 export function treeNew(pool: usize, flags: u32): usize { return treeCreate(pool, flags); }
 export function treeDestroy(tree: usize): void { freeTree(tree); }
 export function treeDelete(tree: usize): void {
+  const pool = treePool(tree);
   freeTree(tree);
   treeRelease(tree);
+  poolSettle(pool);
 }
 export function height(tree: usize): i32 { return treeHeight(tree); }
 export function nodeCount(tree: usize): u32 { return treeNodes(tree); }
@@ -100,8 +113,21 @@ export function stateNew(tree: usize): usize {
 }
 /** Free a state, giving its reserve back to the pool it came from first. */
 export function stateFree(mas: usize): void {
-  reserveDrain(mas, load<usize>(mas, 56));
+  const pool = load<usize>(mas, 56);
+  if (reserved(mas) != 0) {
+    reserveDrain(mas, pool);
+    poolSettle(pool);
+  }
   objFree(mas, OBJ_LARGE);
+}
+/**
+ * Point a state (a walk's, reused) at another tree: cleared as stateNew leaves it. The state must
+ * hold no reserve.
+ */
+export function stateBind(mas: usize, tree: usize): void {
+  memory.fill(mas, 0, OBJ_LARGE);
+  store<usize>(mas, tree);
+  store<usize>(mas, treePool(tree), 56);
 }
 export function stateSet(mas: usize, index: f64, last: f64): void {
   masSetRange(mas, key(index, 0), key(last, 1));

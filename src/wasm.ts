@@ -24,6 +24,12 @@ export interface Core {
   preallocFit(type: number, which: number): number;
   preallocFitReset(): void;
   linearMemoryBytes(): number;
+  poolFree(pool: number): number;
+  poolDropped(pool: number): void;
+  poolGiveBack(pool: number): number;
+  pagesFree(): number;
+  memoryCap(pages: number): void;
+  stateBind(mas: number, tree: number): void;
   treeNew(pool: number, flags: number): number;
   treeDestroy(tree: number): void;
   treeDelete(tree: number): void;

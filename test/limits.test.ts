@@ -1,0 +1,189 @@
+// At the limits: dropped objects give their memory back, and reads and erases work when linear
+// memory cannot grow (a test cap stands in for the engine's 4 GiB ceiling).
+import { afterEach, describe, expect, test } from 'vitest';
+import v8 from 'node:v8';
+import vm from 'node:vm';
+import { MapleTree, NodePool, MaState, MapleError, linearMemoryBytes } from '../src/index';
+import { _setMemoryCap, _freePages } from '../src/pool';
+import { _walkKits } from '../src/tree';
+
+v8.setFlagsFromString('--expose-gc');
+const gc = vm.runInNewContext('gc') as () => void;
+
+/** Collect, then let the finalization callbacks run. */
+async function collect(): Promise<void> {
+  for (let i = 0; i < 4; i++) {
+    gc();
+    await new Promise((r) => setTimeout(r, 0));
+  }
+}
+
+/** Cap memory where it is now (plus `extra` bytes), so that it cannot grow past that. */
+function capHere(extra = 0): void {
+  _setMemoryCap(linearMemoryBytes() + extra);
+}
+
+afterEach(() => _setMemoryCap(0));
+
+describe('dropped objects', () => {
+  test('entries() iterators advanced once and dropped cost nothing once collected', async () => {
+    const mt = new MapleTree<number>({ entries: 'number', pool: new NodePool() });
+    for (let i = 0; i < 2000; i++) mt.storeRange(16 * i, 16 * i + 9, i);
+    const round = (): void => {
+      for (let k = 0; k < 300; k++) {
+        const it = mt.entries(16 * k);
+        expect(it.next().value).toEqual({ index: 16 * k, last: 16 * k + 9, entry: k });
+      }
+    };
+    round();
+    await collect();
+    const bytes = linearMemoryBytes();
+    const kits = _walkKits();
+    expect(kits.spare).toBeGreaterThan(0);
+    for (let r = 0; r < 5; r++) round();
+    // 1,500 more dropped iterators, 1,500 still uncollected: not a byte more (they held 5.3 KB
+    // each for good before), and not one more walk kit.
+    expect(linearMemoryBytes()).toBe(bytes);
+    expect(_walkKits()).toEqual(kits);
+    await collect();
+    expect(linearMemoryBytes()).toBe(bytes);
+    mt.free();
+  });
+
+  test('an open iterator holds no kit; walks, broken off or finished, make none', () => {
+    const mt = new MapleTree<string>();
+    for (let i = 0; i < 100; i++) mt.store(i, `v${i}`);
+    for (const _ of mt) break; // make sure a kit exists
+    const { made, spare } = _walkKits();
+    for (let k = 0; k < 1000; k++) {
+      for (const e of mt.entries()) if (e.index === 3) break;
+      let n = 0;
+      mt.forEach(() => n++);
+      expect(n).toBe(100);
+    }
+    expect(_walkKits()).toEqual({ made, spare });
+    const its = Array.from({ length: 10 }, () => mt.entries());
+    for (const it of its) expect(it.next().value).toEqual({ index: 0, last: 0, entry: 'v0' });
+    expect(_walkKits()).toEqual({ made, spare }); // ten open iterators, no kit held
+    expect(its[0].next().value).toEqual({ index: 1, last: 1, entry: 'v1' });
+    expect(its[0].return?.()).toEqual({ done: true, value: undefined });
+    expect(its[0].next()).toEqual({ done: true, value: undefined });
+    // An iterator sees a write made while it was open, after the range it returned last.
+    mt.store(1000, 'late');
+    let rest = 0;
+    for (const e of its[1]) rest++, expect(e.entry).not.toBeUndefined();
+    expect(rest).toBe(100);
+    mt.free();
+  });
+
+  test('pool.free() gives every page back; it throws EBUSY while a tree or reserve uses it', () => {
+    const churn = (): void => {
+      for (let p = 0; p < 50; p++) {
+        const pool = new NodePool();
+        const mt = new MapleTree<number>({ pool, entries: 'number' });
+        for (let i = 0; i < 500; i++) mt.storeRange(16 * i, 16 * i + 9, i);
+        expect(pool.stats().pagesInUse).toBeGreaterThan(0);
+        expect(() => pool.free()).toThrow(MapleError);
+        try { pool.free(); } catch (e) { expect((e as MapleError).code).toBe('EBUSY'); }
+        mt.validate(); // unchanged and usable
+        const mas = new MaState(mt, 5, 16 * 400); // a spanning store: 3h + 1 nodes reserved
+        mas.preallocate(5);
+        expect(pool.stats().nodesReserved).toBeGreaterThan(0);
+        mt.free();
+        expect(() => pool.free()).toThrow(/EBUSY/); // the state's reserve holds nodes
+        mas.free();
+        pool.free();
+        pool.free(); // a second call does nothing
+        expect(() => pool.stats()).toThrow(/after free/);
+        expect(() => new MapleTree({ pool })).toThrow(/after free/);
+      }
+    };
+    churn();
+    const bytes = linearMemoryBytes();
+    for (let r = 0; r < 4; r++) churn();
+    expect(linearMemoryBytes()).toBe(bytes); // 200 more pools, not a page more
+  });
+
+  test('a pool dropped with its trees gives its pages back when collected', async () => {
+    const make = (): void => {
+      const pool = new NodePool();
+      const mt = new MapleTree<number>({ pool, entries: 'number' });
+      for (let i = 0; i < 2000; i++) mt.storeRange(16 * i, 16 * i + 9, i);
+    };
+    for (let p = 0; p < 20; p++) make();
+    await collect();
+    const bytes = linearMemoryBytes();
+    const free = _freePages();
+    expect(free).toBeGreaterThanOrEqual(20 * 10); // each pool had > 10 pages
+    for (let r = 0; r < 5; r++) {
+      for (let p = 0; p < 20; p++) make();
+      await collect();
+    }
+    expect(linearMemoryBytes()).toBe(bytes);
+  });
+});
+
+describe('a full memory', () => {
+  /** A numeric tree built until memory (capped at `extra` bytes past now) runs out. */
+  function fill(extra: number, pool = new NodePool()): { mt: MapleTree<number>; n: number } {
+    const mt = new MapleTree<number>({ pool, entries: 'number' });
+    capHere(extra);
+    let n = 0;
+    for (;; n++) {
+      try {
+        mt.storeRange(16 * n, 16 * n + 9, n);
+      } catch (e) {
+        expect((e as MapleError).code).toBe('ENOMEM');
+        break;
+      }
+    }
+    return { mt, n };
+  }
+
+  test('forEach, entries() and for...of work when memory cannot grow, nested beyond the spare kits', () => {
+    const { mt, n } = fill(4 << 20);
+    expect(n).toBeGreaterThan(50_000);
+    // Nothing at all can be allocated now: take every spare object away too.
+    const hog = new MapleTree<number>({ entries: 'number' });
+    expect(() => { for (;;) new MapleTree(); }).toThrow(MapleError);
+    let count = 0;
+    let sum = 0;
+    mt.forEach((v) => { count++; sum += v; });
+    expect(count).toBe(n);
+    expect(sum).toBe((n * (n - 1)) / 2);
+    let k = 0;
+    let wrong = 0;
+    for (const e of mt) if (e.index !== 16 * k || e.entry !== k++) wrong++;
+    expect(k).toBe(n);
+    expect(wrong).toBe(0);
+    // Eleven forEach walks open at once, each a level deeper: more than the spare kits, and no
+    // memory for another, so the inner ones step with the tree's own state.
+    const kits = _walkKits();
+    const nest = (depth: number): number => {
+      let seen = 0;
+      mt.forEach((v) => {
+        seen++;
+        if (depth > 0 && v === 10) seen += nest(depth - 1);
+      }, 0, 16 * 20);
+      return seen;
+    };
+    expect(nest(10)).toBe(21 * 11);
+    expect(_walkKits().made).toBe(kits.made);
+    // A walk without a kit still sees writes made during it.
+    const inner: number[] = [];
+    for (const _ of mt.entries(0, 0)) {
+      for (const _2 of mt.entries(0, 0)) {
+        for (const _3 of mt.entries(0, 0)) {
+          for (const _4 of mt.entries(0, 0)) {
+            for (const e of mt.entries(0, 16 * 5)) {
+              if (e.entry === 1) mt.erase(16 * 3);
+              inner.push(e.entry);
+            }
+          }
+        }
+      }
+    }
+    expect(inner).toEqual([0, 1, 2, 4, 5]);
+    hog.free();
+  });
+});
