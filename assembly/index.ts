@@ -7,6 +7,7 @@ import {
   poolCreate, poolPages, poolReserved, poolNodesInUse, poolNodesFree, poolAllocations, poolFrees, poolTrees,
   memoryBytes, objAlloc, objFree, OBJ_LARGE, OBJ_PAGE, faultSet, faultBudget, faultStat, setAllocContext,
   poolRelease, poolDrop, poolSettle, poolShrink, setMemoryCap, freePagesCount,
+  poolEmergency, poolEmergencyUsed, setReserveFails,
 } from './pool';
 import { treeCreate, treeRelease, treeHeight, treeNodes, treeNext, treePool } from './tree';
 import {
@@ -48,6 +49,8 @@ export function poolStat(pool: usize, which: i32): f64 {
     case 3: return <f64>poolAllocations(pool);
     case 4: return <f64>poolFrees(pool);
     case 5: return <f64>poolReserved(pool);
+    case 6: return <f64>poolEmergency(pool);
+    case 7: return <f64>poolEmergencyUsed(pool);
   }
   return -1;
 }
@@ -72,6 +75,7 @@ export function poolFaults(pool: usize, mode: u32, count: u32, rate: u32, seed: 
   faultSet(pool, mode, count, rate, seed);
 }
 export function poolBudget(pool: usize, budget: i32): void { faultBudget(pool, budget); }
+export function poolReserveFails(pool: usize, on: i32): void { setReserveFails(pool, on != 0); }
 export function poolFaultStat(pool: usize, which: i32): f64 { return faultStat(pool, which); }
 export function preallocFit(type: i32, which: i32): f64 { return fitStat(type, which); }
 export function preallocFitReset(): void { fitReset(); }

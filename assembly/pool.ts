@@ -19,6 +19,12 @@
 //   44 mode u32 · 48 countdown u32 · 52 rate u32 (of 2^32) · 56 prng u32 · 60 budget u32
 //   64 asked u64 · 72 failed u64 · 80 last failure: op u32, 84 write type u32, 88 gfp u32,
 //   96 which allocation (the asked count at the time) u64 · 104 nodes held in ma_state reserves u32
+//   92 nodes taken from the emergency reserve u32 · 108 flags u32 (1 dropped by JS, free when idle · 2 shrunk · 4 injected faults fail the
+//   emergency reserve too) · 112 next pool u32 · 116 emergency reserve u32 (list through offset 8)
+//   120 its nodes u16 · 122 nodes it should hold u16 · 124 frees + pages at the last shrink u32
+//
+// The emergency reserve (see emergencyTopUp) is a few nodes only freeing writes may use: erases
+// and NULL stores draw on it when the normal path fails, so that a full memory can be emptied.
 
 import { setNodeDead, mteIsDead } from './node';
 import { DEBUG, FAULTS } from './config';
@@ -95,9 +101,13 @@ function pageFree(page: usize): void {
   freePageCount++;
 }
 
-/** Cap linear memory at `pages` 64 KiB pages (0 lifts the cap): for tests of a full memory. */
+/**
+ * Cap linear memory at `pages` 64 KiB pages (0 lifts the cap): for tests of a full memory. A cap
+ * also drops the rest of the current chunk, so that what is left is exactly the cap's room.
+ */
 export function setMemoryCap(pages: i32): void {
   memCapPages = pages;
+  if (pages > 0) chunkNext = chunkEnd;
 }
 
 /** Pages given back and not yet reused. */
@@ -208,12 +218,22 @@ export function objFree(obj: usize, size: usize): void {
 // @ts-ignore: decorator
 @inline const P_NEXT_POOL: usize = 112;
 // @ts-ignore: decorator
+@inline const P_EMERG_USED: usize = 92;
+// @ts-ignore: decorator
+@inline const P_EMERG: usize = 116;
+// @ts-ignore: decorator
+@inline const P_EMERG_COUNT: usize = 120;
+// @ts-ignore: decorator
+@inline const P_EMERG_WANT: usize = 122;
+// @ts-ignore: decorator
 @inline const P_SHRUNK_AT: usize = 124;
 
 // @ts-ignore: decorator
 @inline const POOL_ORPHAN: u32 = 1;
 // @ts-ignore: decorator
 @inline const POOL_SHRUNK: u32 = 2;
+// @ts-ignore: decorator
+@inline const POOL_RESERVE_FAILS: u32 = 4;
 
 /** Allocation modes, as the kernel's gfp flags: GFP_KERNEL may reclaim, GFP_NOWAIT may not. */
 // @ts-ignore: decorator
@@ -344,6 +364,80 @@ function split(list: usize, count: u32): usize {
   return rest;
 }
 
+// ── the emergency reserve ────────────────────────────────────────────────────
+
+// @ts-ignore: decorator
+@inline export function poolEmergency(pool: usize): u32 { return <u32>load<u16>(pool, P_EMERG_COUNT); }
+
+// Nodes the emergency reserve holds beyond one worst-case erase: an erase at a full memory takes
+// the whole worst case from the reserve and gives back what it did not use, but the tree can
+// come out a node larger (a rebuilt level may take one more node than it had), so a long run of
+// erases with nothing else freed wears the reserve down by a node now and then.
+// @ts-ignore: decorator
+@inline const EMERGENCY_SLACK: u32 = 16;
+
+/**
+ * Before a write that adds entries allocates: make the emergency reserve what the worst erase of
+ * a tree of the given height needs (a spanning NULL store: 3h + 1 nodes; the caller passes one
+ * more than the tree's height), topping it up from the free list or new pages. Not an allocation of the write: no fault checks, nothing counted as asked.
+ * When memory cannot grow it stays short, and the write then fails on its own allocation.
+ */
+export function emergencyTopUp(pool: usize, height: i32): void {
+  let want = <u32>load<u16>(pool, P_EMERG_WANT);
+  const need = <u32>(3 * height + 1) + EMERGENCY_SLACK;
+  if (need > want) {
+    want = need;
+    store<u16>(pool, <u16>want, P_EMERG_WANT);
+  }
+  let count = poolEmergency(pool);
+  if (count >= want) return;
+  let head = load<usize>(pool, P_EMERG);
+  while (count < want) {
+    let node = load<usize>(pool, P_FREE);
+    if (node == 0) {
+      if (!poolGrow(pool)) break;
+      node = load<usize>(pool, P_FREE);
+    }
+    store<usize>(pool, load<usize>(node, 8), P_FREE);
+    store<u32>(pool, poolNodesFree(pool) - 1, P_NODES_FREE);
+    store<usize>(node, head, 8); // stays marked dead, as on the free list
+    head = node;
+    count++;
+  }
+  store<usize>(pool, head, P_EMERG);
+  store<u16>(pool, <u16>count, P_EMERG_COUNT);
+}
+
+/**
+ * A node from the emergency reserve for a freeing write whose normal allocation failed, counted
+ * as an allocation of the pool; 0 when the reserve is empty (or injected faults are set to fail
+ * it too).
+ */
+export function emergencyAlloc(pool: usize): usize {
+  const node = load<usize>(pool, P_EMERG);
+  if (node == 0) return 0;
+  if (FAULTS && (load<u32>(pool, P_FLAGS) & POOL_RESERVE_FAILS) != 0 && load<u32>(pool, P_ARMED) != 0) {
+    return 0;
+  }
+  if (DEBUG) assert(mteIsDead(node), 'pool: emergency reserve holds a live node');
+  store<usize>(pool, load<usize>(node, 8), P_EMERG);
+  store<u16>(pool, <u16>(poolEmergency(pool) - 1), P_EMERG_COUNT);
+  store<u32>(pool, poolNodesInUse(pool) + 1, P_IN_USE);
+  store<u64>(pool, poolAllocations(pool) + 1, P_ALLOCS);
+  store<u32>(pool, load<u32>(pool, P_EMERG_USED) + 1, P_EMERG_USED);
+  store<u64>(node, 0); // live, not yet linked
+  return node;
+}
+
+/** Nodes ever taken from the emergency reserve. */
+export function poolEmergencyUsed(pool: usize): u32 { return load<u32>(pool, P_EMERG_USED); }
+
+/** Whether armed fault injection fails the emergency reserve too (FaultControls.failReserve). */
+export function setReserveFails(pool: usize, on: bool): void {
+  const f = load<u32>(pool, P_FLAGS) & ~POOL_RESERVE_FAILS;
+  store<u32>(pool, on ? f | POOL_RESERVE_FAILS : f, P_FLAGS);
+}
+
 /** Whether a pool has no tree and no node in use (so its pages and header may go). */
 export function poolIdle(pool: usize): bool {
   return poolTrees(pool) == 0 && poolNodesInUse(pool) == 0;
@@ -355,6 +449,16 @@ export function poolIdle(pool: usize): bool {
  */
 export function poolRelease(pool: usize): bool {
   if (!poolIdle(pool)) return false;
+  // The emergency nodes join the free list, to go back with their pages.
+  for (let node = load<usize>(pool, P_EMERG); node != 0;) {
+    const next = load<usize>(node, 8);
+    store<usize>(node, load<usize>(pool, P_FREE), 8);
+    store<usize>(pool, node, P_FREE);
+    store<u32>(pool, poolNodesFree(pool) + 1, P_NODES_FREE);
+    node = next;
+  }
+  store<usize>(pool, 0, P_EMERG);
+  store<u16>(pool, 0, P_EMERG_COUNT);
   store<u32>(pool, 0, P_FLAGS); // not shrunk since: a full shrink
   poolShrink(pool);
   if (DEBUG) assert(poolPages(pool) == 0, 'pool: pages left after release');
@@ -545,6 +649,27 @@ export function nodeAllocChain(pool: usize, count: u32, after: usize): usize {
  */
 export function nodeFreeChain(pool: usize, first: usize, count: u32): void {
   if (count == 0) return;
+  store<u32>(pool, poolNodesInUse(pool) - count, P_IN_USE);
+  store<u64>(pool, poolFrees(pool) + count, P_FREES);
+  // The emergency reserve, when short (after an erase drew on it), is refilled first.
+  let e = poolEmergency(pool);
+  if (e < <u32>load<u16>(pool, P_EMERG_WANT)) {
+    const want = <u32>load<u16>(pool, P_EMERG_WANT);
+    let head = load<usize>(pool, P_EMERG);
+    while (count > 0 && e < want) {
+      if (DEBUG) assert(!mteIsDead(first), 'pool: double free of a node');
+      const next = load<usize>(first, 8);
+      setNodeDead(first);
+      store<usize>(first, head, 8);
+      head = first;
+      first = next;
+      e++;
+      count--;
+    }
+    store<usize>(pool, head, P_EMERG);
+    store<u16>(pool, <u16>e, P_EMERG_COUNT);
+    if (count == 0) return;
+  }
   let node = first;
   for (let i: u32 = 1; ; i++) {
     if (DEBUG) assert(!mteIsDead(node), 'pool: double free of a node');
@@ -556,8 +681,6 @@ export function nodeFreeChain(pool: usize, first: usize, count: u32): void {
   store<usize>(node, load<usize>(pool, P_FREE), 8);
   store<usize>(pool, first, P_FREE);
   store<u32>(pool, poolNodesFree(pool) + count, P_NODES_FREE);
-  store<u32>(pool, poolNodesInUse(pool) - count, P_IN_USE);
-  store<u64>(pool, poolFrees(pool) + count, P_FREES);
 }
 
 /** Free one node: a chain of one. */

@@ -16,6 +16,13 @@ export interface PoolStats {
   frees: number;
   /** Nodes in use that sit in ma_state reserves (preallocated, not yet in a tree). */
   nodesReserved: number;
+  /**
+   * Nodes in the emergency reserve: neither in use nor free, kept for erases and NULL stores
+   * when the normal allocation fails (3h + 1 for the pool's tallest tree, h its height).
+   */
+  nodesEmergency: number;
+  /** Nodes ever taken from the emergency reserve. */
+  emergencyTaken: number;
 }
 
 /** The last allocation the fault controls failed. */
@@ -86,6 +93,17 @@ export class FaultControls {
    */
   nonKernelBudget(n: number): void {
     core.poolBudget(this.#pool, count(n, 'n', 0));
+  }
+
+  /**
+   * Whether armed failures also fail the emergency reserve. Off by default: an injected failure
+   * models the normal allocator failing, so an erase or NULL store that meets one takes its nodes
+   * from the emergency reserve and succeeds, as at a full memory. On, erases fail with ENOMEM too
+   * (to test that such a failure leaves the tree unchanged). Kept across off().
+   */
+  failReserve(on: boolean): void {
+    if (typeof on !== 'boolean') throw new TypeError('on must be a boolean');
+    core.poolReserveFails(this.#pool, on ? 1 : 0);
   }
 
   /** Disarm everything (the counters are kept). */
@@ -175,6 +193,8 @@ export class NodePool {
       allocations: core.poolStat(p, 3),
       frees: core.poolStat(p, 4),
       nodesReserved: core.poolStat(p, 5),
+      nodesEmergency: core.poolStat(p, 6),
+      emergencyTaken: core.poolStat(p, 7),
     };
   }
 

@@ -20,6 +20,7 @@ export interface Core {
   poolTreeNodes(pool: number): number;
   poolFaults(pool: number, mode: number, count: number, rate: number, seed: number): void;
   poolBudget(pool: number, budget: number): void;
+  poolReserveFails(pool: number, on: number): void;
   poolFaultStat(pool: number, which: number): number;
   preallocFit(type: number, which: number): number;
   preallocFitReset(): void;

@@ -341,6 +341,9 @@ describe('kernel allocation scenarios', () => {
 
   test('mtree_erase needing a rebalance fails atomically under failAfter(0)', () => {
     const pool = new NodePool();
+    // Erases draw on the pool's emergency reserve when the normal allocation fails; to see an
+    // erase fail at all, the armed faults fail the reserve too.
+    pool.faults.failReserve(true);
     const mt = new MapleTree<string>({ pool });
     for (let i = 0; i < 60; i++) mt.storeRange(10 * i, 10 * i + 5, `v${i}`);
     let sawFailure = false;

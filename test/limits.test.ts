@@ -6,6 +6,15 @@ import vm from 'node:vm';
 import { MapleTree, NodePool, MaState, MapleError, linearMemoryBytes } from '../src/index';
 import { _setMemoryCap, _freePages } from '../src/pool';
 import { _walkKits } from '../src/tree';
+import { mulberry32, type Rng } from './support/rng';
+
+function shuffle<X>(xs: X[], rng: Rng): X[] {
+  for (let i = xs.length - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    [xs[i], xs[j]] = [xs[j], xs[i]];
+  }
+  return xs;
+}
 
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;
@@ -18,7 +27,10 @@ async function collect(): Promise<void> {
   }
 }
 
-/** Cap memory where it is now (plus `extra` bytes), so that it cannot grow past that. */
+/**
+ * Cap memory where it is now (plus `extra` bytes), so that it cannot grow past that; what was
+ * left of the core's current chunk of memory is dropped (test-only), so `extra` is the room.
+ */
 function capHere(extra = 0): void {
   _setMemoryCap(linearMemoryBytes() + extra);
 }
@@ -186,4 +198,127 @@ describe('a full memory', () => {
     expect(inner).toEqual([0, 1, 2, 4, 5]);
     hog.free();
   });
+  test('nodes freed by erases serve other pools and objects once memory cannot grow', () => {
+    const other = new NodePool();
+    const mt2 = new MapleTree<number>({ pool: other, entries: 'number' });
+    const a = fill(8 << 20);
+    // Another pool cannot take a page now.
+    expect(() => { for (let i = 0; i < 100_000; i++) mt2.storeRange(16 * i, 16 * i + 9, i); }).toThrow(MapleError);
+    mt2.destroy();
+    // Erase 90% of the first tree: whole pages of its pool fall free.
+    for (let i = 0; i < a.n * 0.9; i++) a.mt.erase(16 * i);
+    a.mt.validate();
+    const inUse = a.mt.pool.stats().pagesInUse;
+    // The second pool now builds a tree of 80% of the first's former size, from those pages.
+    const m = Math.floor(a.n * 0.8);
+    for (let i = 0; i < m; i++) mt2.storeRange(16 * i, 16 * i + 9, i);
+    mt2.validate();
+    expect(a.mt.pool.stats().pagesInUse).toBeLessThan(inUse);
+    let c = 0;
+    mt2.forEach(() => c++);
+    expect(c).toBe(m);
+  });
+
+  test('a scrambled tree built to a full memory is erased down to empty, every erase succeeding', () => {
+    const pool = new NodePool();
+    const mt = new MapleTree<number>({ pool, entries: 'number' });
+    const rng = mulberry32(16);
+    const order = shuffle(Array.from({ length: 40_000 }, (_, i) => i), rng);
+    capHere(512 << 10);
+    const stored: number[] = [];
+    for (const i of order) {
+      try {
+        mt.storeRange(16 * i, 16 * i + 9, i);
+      } catch (e) {
+        expect((e as MapleError).code).toBe('ENOMEM');
+        break;
+      }
+      stored.push(i);
+    }
+    expect(stored.length).toBeGreaterThan(5000);
+    expect(stored.length).toBeLessThan(order.length); // memory did run out
+    const reserve = pool.stats().nodesEmergency;
+    // At least the worst erase of this tree: a spanning NULL store, 3h + 1 nodes.
+    expect(reserve).toBeGreaterThanOrEqual(3 * mt.height + 1);
+    mt.validate();
+    // Nothing else fits now: adding stores fail, and leave the reserve alone.
+    expect(() => { for (let i = 50_000; ; i++) mt.storeRange(16 * i, 16 * i + 9, i); }).toThrow(MapleError);
+    expect(pool.stats().nodesEmergency).toBe(reserve);
+    const n = stored.length;
+    const all: number[] = [];
+    mt.forEach((v) => all.push(v));
+    const erase = shuffle(all, rng);
+    let k = 0;
+    for (const i of erase) {
+      expect(mt.erase(16 * i)).toBe(i);
+      if (k++ % 7 === 0 || k > erase.length - 50) mt.validate();
+      const s = pool.stats();
+      expect(s.pagesInUse * 16).toBe(s.nodesInUse + s.nodesFree + s.nodesEmergency);
+    }
+    expect(mt.isEmpty()).toBe(true);
+    expect(pool.stats().emergencyTaken).toBeGreaterThan(0);
+    mt.validate();
+    // The memory is reused: the same tree again, then another pool's tree from the freed pages.
+    for (let j = 0; j < n; j++) mt.storeRange(16 * order[j], 16 * order[j] + 9, order[j]);
+    mt.validate();
+    mt.destroy();
+    // (90% of it: the first pool keeps its emergency reserve, on pages it cannot give back.)
+    const other = new MapleTree<number>({ pool: new NodePool(), entries: 'number' });
+    for (let j = 0; j < n * 0.9; j++) other.storeRange(16 * order[j], 16 * order[j] + 9, order[j]);
+    other.validate();
+  });
 });
+
+describe('the emergency reserve under injected failures', () => {
+  test('erases and NULL stores draw on it when the allocator fails; adding writes never do', () => {
+    const pool = new NodePool();
+    const mt = new MapleTree<string>({ pool });
+    for (let i = 0; i < 3000; i++) mt.storeRange(10 * i, 10 * i + 5, `v${i}`);
+    const h = mt.height;
+    // The worst erase of a tree one level taller (3(h + 1) + 1) and 16 nodes of slack.
+    const reserve = 3 * (h + 1) + 1 + 16;
+    expect(pool.stats().nodesEmergency).toBe(reserve);
+    pool.faults.failAfter(0);
+    // An adding write that needs nodes fails, and the reserve is untouched.
+    expect(() => { for (let i = 0; i < 3000; i++) mt.storeRange(10 * i + 7, 10 * i + 8, 'x'); }).toThrow(/ENOMEM/);
+    expect(pool.stats().nodesEmergency).toBe(reserve);
+    expect(pool.stats().emergencyTaken).toBe(0);
+    const failedBefore = pool.faults.stats().failed;
+    // Every erase succeeds with the allocator failing throughout.
+    for (let i = 0; i < 3000; i += 2) {
+      expect(mt.erase(10 * i)).toBe(`v${i}`);
+      mt.validate();
+    }
+    mt.storeRange(5000, 20_000, null); // a NULL store over many leaves
+    mt.validate();
+    expect(pool.faults.stats().failed).toBeGreaterThan(failedBefore); // the allocator did fail
+    expect(pool.stats().emergencyTaken).toBeGreaterThan(0);
+    for (let i = 1; i < 3000; i += 2) {
+      expect(mt.erase(10 * i)).toBe(i * 10 + 5 >= 5000 && 10 * i <= 20_000 ? undefined : `v${i}`);
+      mt.validate();
+    }
+    expect(mt.isEmpty()).toBe(true);
+    pool.faults.off();
+    const s = pool.stats();
+    expect(s.nodesEmergency).toBe(reserve); // refilled by the nodes the erases freed
+    expect(s.pagesInUse * 16).toBe(s.nodesInUse + s.nodesFree + s.nodesEmergency);
+    // failReserve(true): the armed faults fail the reserve too, and erases fail atomically.
+    for (let i = 0; i < 200; i++) mt.storeRange(10 * i, 10 * i + 5, `w${i}`);
+    pool.faults.failReserve(true);
+    pool.faults.failAfter(0);
+    let failed = 0;
+    for (let i = 0; i < 200; i++) {
+      const before = [...mt];
+      try {
+        mt.erase(10 * i);
+      } catch (e) {
+        expect((e as MapleError).code).toBe('ENOMEM');
+        expect([...mt]).toEqual(before);
+        failed++;
+      }
+      mt.validate();
+    }
+    expect(failed).toBeGreaterThan(0);
+  });
+});
+
