@@ -21,7 +21,7 @@ import {
   setMasStatus, setMasBulk, MA_START, MA_ERROR,
 } from './walk';
 import { reserved, reserveFill, reserveDrain, fitStat, fitReset } from './prealloc';
-import { validateTree, VAL_INFO, dumpTree, dumpText } from './validate';
+import { validateTree, VAL_INFO, dumpBegin, dumpChunk } from './validate';
 import { mtDup } from './dup';
 import { mtEmptyArea, mtAllocRange, mtAllocCyclic, gapVisits } from './gap';
 import { RANGE64_SLOTS } from './node';
@@ -287,5 +287,7 @@ export function lastGapVisits(): u32 { return gapVisits; }
 // ── validation ──
 export function validate(tree: usize): i32 { return validateTree(tree); }
 export function validateInfo(): usize { return VAL_INFO; }
-export function dump(tree: usize): usize { return dumpTree(tree); }
-export function dumpPtr(): usize { return dumpText(); }
+/** Start mt_dump of tree, its walk kept in st (a state object, 1 KiB). */
+export function dumpStart(tree: usize, st: usize): void { dumpBegin(tree, st); }
+/** The next whole lines of the dump into buf (a batch page); bytes written, 0 at the end. */
+export function dumpNext(st: usize, buf: usize): usize { return dumpChunk(st, buf, OBJ_PAGE); }

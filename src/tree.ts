@@ -4,7 +4,7 @@
 import { core, out, readText, readI32, readU64, f64View, BATCH_CAPACITY } from './wasm';
 import { MapleError, check } from './errors';
 import { Index, ULONG_MAX, checkIndex, checkOrder, compare, wire, successor } from './keys';
-import { HandleTable, EntryMode } from './handles';
+import { HandleTable, EntryMode, MAX_HANDLES } from './handles';
 import { NodePool, defaultPool } from './pool';
 import { Gfp, gfpCode } from './gfp';
 
@@ -636,10 +636,39 @@ export class MapleTree<T = unknown> implements Iterable<MapleEntry<T>> {
     if (this.entryMode === 'object') this.#validateHandles();
   }
 
-  /** mt_dump: the tree's nodes and ranges as text. */
+  /**
+   * mt_dump, streamed: fn(text) is called with the dump a chunk at a time, each chunk whole
+   * lines ending in '\n' (at most 4 KiB), in order: a line for the tree, then depth-first one
+   * line per node (its range, type, address, parent word, end) followed by its slots (a
+   * leaf's ranges and entry words; an arange_64 node's gaps before its children). Needs no
+   * memory beyond a walk's state and batch page (borrowed, given back; MapleError ENOMEM when
+   * none is free and memory cannot grow). fn must not write to the tree: a write, or free(),
+   * during the dump stops it with an Error.
+   */
+  dumpTo(fn: (text: string) => void): void {
+    if (typeof fn !== 'function') throw new TypeError('dumpTo: fn must be a function');
+    const kit = acquireKit(this.ptr);
+    if (kit === undefined) throw new MapleError('ENOMEM', 'dump');
+    try {
+      core.dumpStart(this.#ptr, kit.mas);
+      const version = this.#version;
+      let n: number;
+      while ((n = core.dumpNext(kit.mas, kit.buf)) > 0) {
+        fn(readText(kit.buf, n));
+        if (this.#version !== version || this.#ptr === 0) {
+          throw new Error('MapleTree.dumpTo: the tree changed during the dump');
+        }
+      }
+    } finally {
+      releaseKit(kit);
+    }
+  }
+
+  /** mt_dump: the whole dump (see dumpTo) as one string; for trees of up to a few million ranges. */
   dump(): string {
-    const length = core.dump(this.ptr);
-    return readText(core.dumpPtr(), length);
+    const parts: string[] = [];
+    this.dumpTo((text) => parts.push(text));
+    return parts.join('');
   }
 
   /** @internal Live handles and table size, for leak tests. */
@@ -669,6 +698,7 @@ export class MapleTree<T = unknown> implements Iterable<MapleEntry<T>> {
     // Allocations and inserts only fill empty space: no range loses or gains a holder.
     const deltas = kind === WRITE_INSERT || kind >= WRITE_ALLOC ? undefined : this.#overlaps(a, b);
     const h = entry === null ? 0 : this.#handles.acquire(entry);
+    if (h < 0) throw new MapleError('ENOMEM', op, `the tree's entry handle table is full (${MAX_HANDLES} object entries at most); the tree is unchanged`);
     const status = this.#call(kind, a, b, h, gfp, mas, extra);
     if (status < 0) {
       if (h !== 0) this.#handles.release(h);

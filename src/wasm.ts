@@ -63,12 +63,12 @@ export interface Core {
   lastGapVisits(): number;
   validate(tree: number): number;
   validateInfo(): number;
-  dump(tree: number): number;
-  dumpPtr(): number;
+  dumpStart(tree: number, st: number): void;
+  dumpNext(st: number, buf: number): number;
 }
 
 /** Exports that return an address in linear memory (u32, which JS receives as i32). */
-const ADDRESS_EXPORTS = ['poolNew', 'treeNew', 'stateNew', 'batchNew', 'dumpPtr', 'validateInfo'] as const;
+const ADDRESS_EXPORTS = ['poolNew', 'treeNew', 'stateNew', 'batchNew', 'validateInfo'] as const;
 
 let memory!: WebAssembly.Memory;
 

@@ -6,6 +6,7 @@ import vm from 'node:vm';
 import { MapleTree, NodePool, MaState, MapleError, linearMemoryBytes } from '../src/index';
 import { _setMemoryCap, _freePages } from '../src/pool';
 import { _walkKits } from '../src/tree';
+import { _setHandleLimit } from '../src/handles';
 import { mulberry32, type Rng } from './support/rng';
 
 function shuffle<X>(xs: X[], rng: Rng): X[] {
@@ -35,7 +36,50 @@ function capHere(extra = 0): void {
   _setMemoryCap(linearMemoryBytes() + extra);
 }
 
-afterEach(() => _setMemoryCap(0));
+afterEach(() => {
+  _setMemoryCap(0);
+  _setHandleLimit();
+});
+
+describe('object-entry trees at the handle ceiling', () => {
+  test('a store past the ceiling throws ENOMEM, the tree unchanged, and works again after erases', () => {
+    _setHandleLimit(1000); // the real ceiling is 2^26 handles
+    const mt = new MapleTree<object>({ pool: new NodePool() });
+    const o = {};
+    let n = 0;
+    let error: unknown;
+    for (; n < 2000; n++) {
+      try {
+        mt.storeRange(16 * n, 16 * n + 9, o);
+      } catch (e) {
+        error = e;
+        break;
+      }
+    }
+    expect(error).toBeInstanceOf(MapleError);
+    expect((error as MapleError).code).toBe('ENOMEM');
+    expect(n).toBe(1000);
+    mt.validate();
+    expect(mt.handleStats.live).toBe(1000);
+    expect(mt.load(16 * n)).toBeUndefined();
+    expect([...mt].length).toBe(1000);
+    // Splitting a range or storing null needs no new handle; a new object entry does.
+    mt.store(16 * 5 + 3, null);
+    mt.validate();
+    expect(() => mt.insert(16 * 5000, {})).toThrow(/ENOMEM/);
+    expect(() => mt.store(16 * 7, {})).toThrow(/ENOMEM/);
+    expect(mt.load(16 * 7)).toBe(o);
+    mt.validate();
+    mt.erase(0);
+    mt.storeRange(16 * 5000, 16 * 5000 + 9, { late: true });
+    expect(mt.load(16 * 5000)).toEqual({ late: true });
+    mt.validate();
+    // A numeric tree has no table: the same ranges go on past it.
+    const nt = new MapleTree<number>({ entries: 'number', pool: new NodePool() });
+    for (let i = 0; i < 2000; i++) nt.storeRange(16 * i, 16 * i + 9, i);
+    nt.validate();
+  });
+});
 
 describe('dropped objects', () => {
   test('entries() iterators advanced once and dropped cost nothing once collected', async () => {
@@ -322,3 +366,64 @@ describe('the emergency reserve under injected failures', () => {
   });
 });
 
+
+describe('dump streamed', () => {
+  test('dumpTo gives whole lines in chunks of at most 4 KiB, the same text as dump(), and keeps no memory', () => {
+    const mt = new MapleTree<number>({ entries: 'number', allocRange: true, pool: new NodePool() });
+    for (let i = 0; i < 200_000; i++) mt.storeRange(16 * i, 16 * i + 9, i);
+    mt.validate();
+    let chunks = 0;
+    let lines = 0;
+    let bad = 0;
+    mt.dumpTo((text) => {
+      chunks++;
+      if (text.length > 4096 || !text.endsWith('\n')) bad++;
+      for (let k = text.indexOf('\n'); k >= 0; k = text.indexOf('\n', k + 1)) lines++;
+    });
+    expect(bad).toBe(0);
+    // A line for the tree, one per node, one per slot (a range or gap of a leaf), one per gap of
+    // an arange_64 node: 400,001 leaf slots (200,000 ranges, the gaps between and after them).
+    expect(lines).toBeGreaterThan(400_001 + mt.nodeCount);
+    expect(chunks).toBeGreaterThan(lines / 120); // a leaf slot line is about 36 bytes
+    const bytes = linearMemoryBytes();
+    for (let k = 0; k < 3; k++) mt.dumpTo(() => {});
+    const small = new MapleTree<string>();
+    for (let i = 0; i < 300; i++) small.storeRange(10 * i, 10 * i + 3, `s${i}`);
+    const parts: string[] = [];
+    small.dumpTo((t) => parts.push(t));
+    expect(parts.join('')).toBe(small.dump());
+    expect(small.dump().split('\n').filter((l) => / {2}\d+-\d+: 0x/.test(l)).length).toBe(300);
+    expect(linearMemoryBytes()).toBe(bytes); // before: a 20 MB dump kept twice its text for good
+    // A write during the dump stops it.
+    expect(() => small.dumpTo(() => small.store(5, 'x'))).toThrow(/changed during the dump/);
+    expect(() => small.dumpTo(null as unknown as () => void)).toThrow(TypeError);
+    small.validate();
+    mt.free();
+  });
+
+  test('at a full memory dump works with a spare walk kit, and answers ENOMEM, not a trap, without', () => {
+    const mt = new MapleTree<number>({ entries: 'number', pool: new NodePool() });
+    for (let i = 0; i < 1000; i++) mt.storeRange(16 * i, 16 * i + 9, i);
+    capHere(0);
+    expect(() => { for (;;) new MapleTree(); }).toThrow(MapleError);
+    const text = mt.dump();
+    expect(text.startsWith('maple_tree ')).toBe(true);
+    // Take every spare kit: walks nested five deep hold them all.
+    let code: string | undefined;
+    const nest = (d: number): void => {
+      mt.forEach(() => {
+        if (d > 0) nest(d - 1);
+        else {
+          try {
+            mt.dump();
+          } catch (e) {
+            code = (e as MapleError).code;
+          }
+        }
+      }, 0, 0);
+    };
+    nest(5);
+    expect(code).toBe('ENOMEM');
+    expect(mt.dump()).toBe(text); // the kits are back
+  });
+});
