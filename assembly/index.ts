@@ -6,6 +6,8 @@ import { EINVAL, EBUSY } from './config';
 import {
   poolCreate, poolPages, poolReserved, poolNodesInUse, poolNodesFree, poolAllocations, poolFrees, poolTrees,
   memoryBytes, objAlloc, objFree, OBJ_LARGE, OBJ_PAGE, faultSet, faultBudget, faultStat, setAllocContext,
+  poolRelease, poolDrop, poolSettle, poolShrink, setMemoryCap, freePagesCount,
+  poolEmergency, poolEmergencyUsed, setReserveFails,
 } from './pool';
 import { treeCreate, treeRelease, treeHeight, treeNodes, treeNext, treePool } from './tree';
 import {
@@ -19,7 +21,7 @@ import {
   masStatus, masTree, masRequest, setMasBulk, masStoreType, setMasStoreType, MA_ERROR,
 } from './walk';
 import { reserved, reserveFill, reserveDrain, fitStat, fitReset } from './prealloc';
-import { validateTree, VAL_INFO, dumpTree, dumpText } from './validate';
+import { validateTree, VAL_INFO, dumpBegin, dumpChunk } from './validate';
 import { mtDup } from './dup';
 import { mtEmptyArea, mtAllocRange, mtAllocCyclic, gapVisits } from './gap';
 import { RANGE64_SLOTS } from './node';
@@ -47,6 +49,8 @@ export function poolStat(pool: usize, which: i32): f64 {
     case 3: return <f64>poolAllocations(pool);
     case 4: return <f64>poolFrees(pool);
     case 5: return <f64>poolReserved(pool);
+    case 6: return <f64>poolEmergency(pool);
+    case 7: return <f64>poolEmergencyUsed(pool);
   }
   return -1;
 }
@@ -56,11 +60,22 @@ export function poolTreeNodes(pool: usize): f64 {
   for (let t = poolTrees(pool); t != 0; t = treeNext(t)) sum += <f64>treeNodes(t);
   return sum;
 }
-export function linearMemoryBytes(): f64 { return <f64>memoryBytes(); }
+export function linearMemoryBytes(): f64 { return memoryBytes(); }
+/** Free an idle pool (no tree, no node in use): 1, or 0 (nothing changed) when it is not idle. */
+export function poolFree(pool: usize): i32 { return poolRelease(pool) ? 1 : 0; }
+/** The pool's JS object was collected: free it now or once it is idle. */
+export function poolDropped(pool: usize): void { poolDrop(pool); }
+/** Give back the pool's wholly free pages; returns how many. */
+export function poolGiveBack(pool: usize): u32 { return poolShrink(pool); }
+/** Pages given back by pools and not yet reused. */
+export function pagesFree(): u32 { return freePagesCount(); }
+/** Cap linear memory at `pages` 64 KiB pages (0: no cap). For tests of a full memory. */
+export function memoryCap(pages: i32): void { setMemoryCap(pages); }
 export function poolFaults(pool: usize, mode: u32, count: u32, rate: u32, seed: u32): void {
   faultSet(pool, mode, count, rate, seed);
 }
 export function poolBudget(pool: usize, budget: i32): void { faultBudget(pool, budget); }
+export function poolReserveFails(pool: usize, on: i32): void { setReserveFails(pool, on != 0); }
 export function poolFaultStat(pool: usize, which: i32): f64 { return faultStat(pool, which); }
 export function preallocFit(type: i32, which: i32): f64 { return fitStat(type, which); }
 export function preallocFitReset(): void { fitReset(); }
@@ -69,8 +84,10 @@ export function preallocFitReset(): void { fitReset(); }
 export function treeNew(pool: usize, flags: u32): usize { return treeCreate(pool, flags); }
 export function treeDestroy(tree: usize): void { freeTree(tree); }
 export function treeDelete(tree: usize): void {
+  const pool = treePool(tree);
   freeTree(tree);
   treeRelease(tree);
+  poolSettle(pool);
 }
 export function height(tree: usize): i32 { return treeHeight(tree); }
 export function nodeCount(tree: usize): u32 { return treeNodes(tree); }
@@ -107,8 +124,21 @@ export function stateNew(tree: usize): usize {
 }
 /** Free a state, giving its reserve back to the pool it came from first. */
 export function stateFree(mas: usize): void {
-  reserveDrain(mas, load<usize>(mas, 56));
+  const pool = load<usize>(mas, 56);
+  if (reserved(mas) != 0) {
+    reserveDrain(mas, pool);
+    poolSettle(pool);
+  }
   objFree(mas, OBJ_LARGE);
+}
+/**
+ * Point a state (a walk's, reused) at another tree: cleared as stateNew leaves it. The state must
+ * hold no reserve.
+ */
+export function stateBind(mas: usize, tree: usize): void {
+  memory.fill(mas, 0, OBJ_LARGE);
+  store<usize>(mas, tree);
+  store<usize>(mas, treePool(tree), 56);
 }
 export function stateSet(mas: usize, index: f64, last: f64): void {
   masSetRange(mas, key(index, 0), key(last, 1));
@@ -310,5 +340,7 @@ export function lastGapVisits(): u32 { return gapVisits; }
 // ── validation ──
 export function validate(tree: usize): i32 { return validateTree(tree); }
 export function validateInfo(): usize { return VAL_INFO; }
-export function dump(tree: usize): usize { return dumpTree(tree); }
-export function dumpPtr(): usize { return dumpText(); }
+/** Start mt_dump of tree, its walk kept in st (a state object, 1 KiB). */
+export function dumpStart(tree: usize, st: usize): void { dumpBegin(tree, st); }
+/** The next whole lines of the dump into buf (a batch page); bytes written, 0 at the end. */
+export function dumpNext(st: usize, buf: usize): usize { return dumpChunk(st, buf, OBJ_PAGE); }

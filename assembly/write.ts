@@ -30,7 +30,7 @@ import {
   bumpSeq, mtIsAlloc,
   mtWalk, lvl, lvNode, lvEnode, lvMin, lvMax, lvOffset, lvEnd, setLevel, setLvOffset, LEVEL_SIZE,
 } from './tree';
-import { setAllocContext } from './pool';
+import { setAllocContext, emergencyTopUp } from './pool';
 import {
   LPATH, RPATH, BIG_PIV, BIG_SLOT, bigReset, bigPush, bigCount, rebuild, wrBegin, freeTree,
   useReserve, takeReserved, nodesTaken, leafPushSide, pushInPlace,
@@ -259,10 +259,16 @@ export function wrStoreGfp(tree: usize, first: u64, last: u64, entry: u64, mas: 
   const request = wrRequest(type);
   const pool = treePool(tree);
   setAllocContext(op, type);
-  if (request > reserved(mas) && reserveFill(mas, pool, request, gfp) < 0) {
-    reserveDrain(mas, pool);
-    setMasRequest(mas, request);
-    return -ENOMEM;
+  if (request > reserved(mas)) {
+    // A write that adds an entry first keeps the emergency reserve full for a tree one level
+    // taller than now (this write may split the root, and memory may be full by the next one);
+    // only a freeing write (an erase, a NULL store) may draw on it.
+    if (entry != 0) emergencyTopUp(pool, treeHeight(tree) + 1);
+    if (reserveFill(mas, pool, request, gfp, entry == 0) < 0) {
+      reserveDrain(mas, pool);
+      setMasRequest(mas, request);
+      return -ENOMEM;
+    }
   }
   const r = wrCommit(tree, type, mas, request);
   if (!masBulk(mas)) reserveDrain(mas, pool);

@@ -21,10 +21,17 @@ export interface Core {
   poolTreeNodes(pool: number): number;
   poolFaults(pool: number, mode: number, count: number, rate: number, seed: number): void;
   poolBudget(pool: number, budget: number): void;
+  poolReserveFails(pool: number, on: number): void;
   poolFaultStat(pool: number, which: number): number;
   preallocFit(type: number, which: number): number;
   preallocFitReset(): void;
   linearMemoryBytes(): number;
+  poolFree(pool: number): number;
+  poolDropped(pool: number): void;
+  poolGiveBack(pool: number): number;
+  pagesFree(): number;
+  memoryCap(pages: number): void;
+  stateBind(mas: number, tree: number): void;
   treeNew(pool: number, flags: number): number;
   treeDestroy(tree: number): void;
   treeDelete(tree: number): void;
@@ -59,15 +66,19 @@ export interface Core {
   lastGapVisits(): number;
   validate(tree: number): number;
   validateInfo(): number;
-  dump(tree: number): number;
-  dumpPtr(): number;
+  dumpStart(tree: number, st: number): void;
+  dumpNext(st: number, buf: number): number;
 }
+
+/** Exports that return an address in linear memory (u32, which JS receives as i32). */
+const ADDRESS_EXPORTS = ['poolNew', 'treeNew', 'stateNew', 'batchNew', 'validateInfo'] as const;
 
 let memory!: WebAssembly.Memory;
 
 function readAsString(ptr: number): string {
   if (!ptr) return '';
   const u32 = new Uint32Array(memory.buffer);
+  ptr >>>= 0;
   const bytes = u32[(ptr - 4) >>> 2];
   const u16 = new Uint16Array(memory.buffer, ptr, bytes >>> 1);
   return String.fromCharCode(...u16);
@@ -82,16 +93,23 @@ function instantiate(): Core {
       },
     },
   });
-  const core = instance.exports as unknown as Core;
-  memory = core.memory;
+  const raw = instance.exports as unknown as Core;
+  memory = raw.memory;
+  // Addresses cross the boundary as i32: one above 2 GiB arrives negative. Every export that
+  // returns an address is read as unsigned here, so nothing in src/ sees a negative one.
+  const core: Core = { ...raw };
+  for (const name of ADDRESS_EXPORTS) {
+    const f = raw[name] as (...args: number[]) => number;
+    (core as unknown as Record<string, unknown>)[name] = (...args: number[]): number => f(...args) >>> 0;
+  }
   return core;
 }
 
 /** The core instance, shared by every pool and tree. */
 export const core: Core = instantiate();
 
-const KEYS = core.KEYS.value as number;
-const OUT = core.OUT.value as number;
+const KEYS = (core.KEYS.value as number) >>> 0;
+const OUT = (core.OUT.value as number) >>> 0;
 let view = new DataView(core.memory.buffer);
 let f64s = new Float64Array(core.memory.buffer);
 
@@ -148,6 +166,8 @@ export function f64View(): Float64Array {
 
 /** Dump text the core wrote (ASCII). */
 export function readText(ptr: number, length: number): string {
+  ptr >>>= 0;
+  length >>>= 0;
   const bytes = new Uint8Array(memory.buffer, ptr, length);
   let s = '';
   const CHUNK = 8192;
@@ -157,6 +177,7 @@ export function readText(ptr: number, length: number): string {
 
 /** Read i32 words (for the validator's report). */
 export function readI32(addr: number, count: number): number[] {
+  addr >>>= 0;
   const v = mem();
   return Array.from({ length: count }, (_, i) => v.getInt32(addr + i * 4, true));
 }

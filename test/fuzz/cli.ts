@@ -1,10 +1,13 @@
 // Command-line fuzzer (bundled and run by scripts/fuzz.mjs against build/debug.wasm).
 //
 //   npm run fuzz -- [--seed S] [--ops N] [--time T] [--exhaustive] [--mode M] [--entries E]
-//                   [--tall] [--replay '<ops json>'] [--shrink-ms MS]
+//                   [--tall] [--deep] [--replay '<ops json>'] [--shrink-ms MS]
 //
 // Runs seeds S, S+1, ... (N operations each) until T seconds have passed, printing a progress
 // line at most once a second; exits 1 with the seed and a replayable (shrunk) op list on failure.
+// Every fifth seed (or every seed with --deep) is deep: its tree is grown to height 5 before the
+// failures start, and it runs at most 300 operations (each is checked against a tree of some
+// 20,000 ranges); the heights deep seeds reached are printed.
 // --exhaustive: for each seed, a fault-free sequence of N ops (default 40) is re-run with every
 // failNth(k) and failAfter(k - 1) over the allocations it asks for.
 
@@ -33,7 +36,7 @@ function num(v: string | boolean | undefined, dflt: number, name: string): numbe
 function main(): number {
   const args = parse(process.argv.slice(2));
   if (args.help) {
-    console.log('usage: npm run fuzz -- [--seed S] [--ops N] [--time T] [--exhaustive] [--mode nth|after|rate|budget|off] [--entries number|object] [--tall] [--replay JSON] [--shrink-ms MS]');
+    console.log('usage: npm run fuzz -- [--seed S] [--ops N] [--time T] [--exhaustive] [--mode nth|after|rate|budget|off] [--entries number|object] [--tall] [--deep] [--replay JSON] [--shrink-ms MS]');
     return 0;
   }
   const exh = args.exhaustive === true;
@@ -66,12 +69,15 @@ function main(): number {
   let failedAllocs = 0;
   let runs = 0;
   let maxHeight = 0;
+  const deepHeights = new Map<number, number>(); // height when the failures started -> seeds
   const progress = (force = false): void => {
     const now = Date.now();
     if (!force && now - lastPrint < 1000) return;
     lastPrint = now;
     const el = ((now - start) / 1000).toFixed(1);
-    console.log(`  seeds ${seeds}  ops ${totalOps}  ${exh ? `runs ${runs}  ` : ''}allocations failed ${failedAllocs}  max height ${maxHeight}  elapsed ${el}s`);
+    const deep = [...deepHeights].sort((x, y) => x[0] - y[0]).map(([h, n]) => `${n} at height ${h}`).join(', ');
+    console.log(`  seeds ${seeds}  ops ${totalOps}  ${exh ? `runs ${runs}  ` : ''}allocations failed ${failedAllocs}  max height ${maxHeight}` +
+      `${deep ? `  deep seeds: ${deep}` : ''}  elapsed ${el}s`);
   };
   for (let seed = seed0; ; seed++) {
     if ((Date.now() - start) / 1000 >= time && seeds > 0) break;
@@ -83,11 +89,13 @@ function main(): number {
         totalOps += r.runs * list.length;
         failedAllocs += r.runs - 1;
       } else {
-        const tall = args.tall === true || seed % 7 === 3;
-        const r = fuzzSeed({ seed, ops, mode, entries, tall, shrinkMs });
+        const deep = args.deep === true || seed % 5 === 2;
+        const tall = !deep && (args.tall === true || seed % 7 === 3);
+        const r = fuzzSeed({ seed, ops: deep ? Math.min(ops, 300) : ops, mode, entries, tall, deep, shrinkMs });
         totalOps += r.ops;
         failedAllocs += r.failedAllocs;
         maxHeight = Math.max(maxHeight, r.maxHeight);
+        if (r.grown) deepHeights.set(r.grown.height, (deepHeights.get(r.grown.height) ?? 0) + 1);
       }
     } catch (e) {
       progress(true);
