@@ -11,6 +11,7 @@ import {
 } from './node';
 import {
   treeRoot, setTreeRoot, treeHeight, setTreeHeight, treeNodes, treePool, addTreeNodes, bumpGen,
+  treeCount, setTreeCount,
 } from './tree';
 import { nodeAlloc, nodeFree, setAllocContext } from './pool';
 
@@ -62,6 +63,7 @@ export function mtDup(src: usize, dst: usize, gfp: u32): i32 {
   const height = treeHeight(src);
   if (height == 0) {
     setTreeRoot(dst, treeRoot(src));
+    setTreeCount(dst, treeCount(src));
     return 0;
   }
   copied = 0;
@@ -78,6 +80,7 @@ export function mtDup(src: usize, dst: usize, gfp: u32): i32 {
   setTreeHeight(dst, height);
   setRootParent(mteToNode(root), dst);
   addTreeNodes(dst, copied);
+  setTreeCount(dst, treeCount(src));
   if (copied != <i32>treeNodes(src)) unreachable();
   return 0;
 }

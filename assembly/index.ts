@@ -9,7 +9,7 @@ import {
   poolRelease, poolDrop, poolSettle, poolShrink, setMemoryCap, freePagesCount,
   poolEmergency, poolEmergencyUsed, setReserveFails,
 } from './pool';
-import { treeCreate, treeRelease, treeHeight, treeNodes, treeNext, treePool } from './tree';
+import { treeCreate, treeRelease, treeHeight, treeNodes, treeNext, treePool, treeCount as treeCountOf, setTreeCount } from './tree';
 import {
   mtStoreRange, mtInsertRange, mtErase, masErase, masSettle, wrStoreGfp, wrPrepare, wrRequest,
   wrCommit, wrKernelType, OP_STORE, OP_PREALLOCATE, OP_STORE_PREALLOC, OP_EXPECTED_ENTRIES, OP_NOMEM,
@@ -82,7 +82,12 @@ export function preallocFitReset(): void { fitReset(); }
 
 // ── trees ──
 export function treeNew(pool: usize, flags: u32): usize { return treeCreate(pool, flags); }
-export function treeDestroy(tree: usize): void { freeTree(tree); }
+export function treeDestroy(tree: usize): void {
+  freeTree(tree);
+  setTreeCount(tree, 0);
+}
+/** Non-NULL ranges the tree holds (O(1): a count every write keeps). */
+export function treeCount(tree: usize): f64 { return <f64>treeCountOf(tree); }
 export function treeDelete(tree: usize): void {
   const pool = treePool(tree);
   freeTree(tree);

@@ -9,6 +9,8 @@
 //                  so a walk path recorded under one gen is still right under the same gen
 //   36 seq u32     changes with every write of any kind (a slot written in place too), so an
 //                  ma_state can tell that the tree changed since it last looked
+//   40 count u32   non-NULL ranges the tree holds, kept exact by every write (wrCommit adds the
+//                  delta wrPrepare worked out; destroy zeroes it; dup copies it)
 //
 // Path (one 32-byte level per depth, root at depth 0):
 //   0 enode u64 · 8 min u64 · 16 max u64 · 24 offset i32 (slot taken or held) · 28 end i32
@@ -38,6 +40,8 @@ import {
 @inline const T_GEN: usize = 32;
 // @ts-ignore: decorator
 @inline const T_SEQ: usize = 36;
+// @ts-ignore: decorator
+@inline const T_COUNT: usize = 40;
 
 let genCounter: u32 = 0;
 
@@ -84,6 +88,15 @@ export function bumpGen(tree: usize): void {
 @inline export function mtInternalType(tree: usize): u32 {
   return mtIsAlloc(tree) ? MAPLE_ARANGE_64 : MAPLE_RANGE_64;
 }
+/** Non-NULL ranges the tree holds. */
+// @ts-ignore: decorator
+@inline export function treeCount(tree: usize): u32 { return load<u32>(tree, T_COUNT); }
+// @ts-ignore: decorator
+@inline export function setTreeCount(tree: usize, n: u32): void { store<u32>(tree, n, T_COUNT); }
+// @ts-ignore: decorator
+@inline export function addTreeCount(tree: usize, delta: i32): void {
+  store<u32>(tree, <u32>(<i32>treeCount(tree) + delta), T_COUNT);
+}
 // @ts-ignore: decorator
 @inline export function treeNodes(tree: usize): u32 { return load<u32>(tree, T_NODES); }
 // @ts-ignore: decorator
@@ -99,6 +112,7 @@ export function treeCreate(pool: usize, flags: u32): usize {
   if (tree == 0) return 0;
   store<u32>(tree, flags, T_FLAGS);
   store<usize>(tree, pool, T_POOL);
+  store<u32>(tree, 0, T_COUNT);
   bumpGen(tree);
   const head = poolTrees(pool);
   store<usize>(tree, head, T_NEXT);

@@ -18,7 +18,7 @@
 // ma_state's reserve with that many nodes; wrCommit then writes, taking nodes from the reserve
 // only. All failure points come before the first change, so ENOMEM leaves the tree as it was.
 
-import { MAPLE_MAX, EEXIST, ENOMEM } from './config';
+import { MAPLE_MAX, MAPLE_HEIGHT_MAX, EEXIST, ENOMEM } from './config';
 import {
   MAPLE_LEAF_64, RANGE64_SLOTS, RANGE64_PIVOTS, RANGE64_MIN_END,
   pivotAt, setPivot, slotAt, setSlot, setMetaEnd, slotMin, slotMax, maWriteNode, mtMkNode,
@@ -27,7 +27,7 @@ import {
 import { propagateGap } from './gap';
 import {
   treeRoot, setTreeRoot, treeHeight, setTreeHeight, treePool, addTreeNodes, treeGen, bumpGen,
-  bumpSeq, mtIsAlloc,
+  bumpSeq, mtIsAlloc, addTreeCount,
   mtWalk, lvl, lvNode, lvEnode, lvMin, lvMax, lvOffset, lvEnd, setLevel, setLvOffset, LEVEL_SIZE,
 } from './tree';
 import { setAllocContext, emergencyTopUp } from './pool';
@@ -69,6 +69,11 @@ let wrSlotEnd: i32 = 0; // a slot store: the slot holding last (wrOffset + 1 or 
 let wrType: i32 = 0; // what wrPrepare decided
 let wrTreeHeight: i32 = 0; // the tree's height when it did
 let wrHadRoot: bool = false; // a tree without nodes held a root entry before the write
+// How the write changes the count of non-NULL ranges: +1 for a non-NULL entry, -1 for each
+// non-NULL range it covers whole, +1 when it cuts one range in two; ranges it trims keep theirs.
+let wrDelta: i32 = 0;
+/** A walk path for counting the ranges a spanning store covers (LPATH/RPATH stay as they are). */
+const CPATH: usize = memory.data(<i32>(MAPLE_HEIGHT_MAX * <i32>LEVEL_SIZE), 16);
 
 /** Decide how a store of entry over [first, last] will be written. Changes nothing. */
 export function wrPrepare(tree: usize, first: u64, last: u64, entry: u64): i32 {
@@ -84,7 +89,11 @@ function prepare(tree: usize, first: u64, last: u64, entry: u64): i32 {
   wrEntry = entry;
   wrPush = 0;
   wrShift = 0;
-  if (treeHeight(tree) == 0) return prepareRoot(tree, first, last, entry);
+  if (treeHeight(tree) == 0) {
+    // The root holds at most a lone entry at index 0: covered when first is 0.
+    wrDelta = <i32>(entry != 0) - <i32>(treeRoot(tree) != 0 && first == 0);
+    return prepareRoot(tree, first, last, entry);
+  }
 
   const ld = walkLeft(tree, first);
   wrLeafDepth = ld;
@@ -94,6 +103,7 @@ function prepare(tree: usize, first: u64, last: u64, entry: u64): i32 {
   // must take the next leaf along (mas_is_span_wr).
   if (last > lmax || (last == lmax && entry == 0 && last != MAPLE_MAX)) {
     mtWalk(tree, last == MAPLE_MAX ? last : last + 1, RPATH);
+    wrDelta = <i32>(entry != 0) - countCovered(tree, ld, first, last);
     buildLeafContents(ld, first, last, entry, last == MAPLE_MAX ? -1 : lvOffset(lvl(RPATH, ld)));
     return WR_SPANNING_STORE;
   }
@@ -104,7 +114,10 @@ function prepare(tree: usize, first: u64, last: u64, entry: u64): i32 {
   let j = i;
   while (j < end && pivotAt(node, j) < last) j++;
   if (entry == 0) {
-    if (i == j && slotAt(node, i) == 0) return WR_NOOP; // NULL over NULL changes nothing
+    if (i == j && slotAt(node, i) == 0) { // NULL over NULL changes nothing
+      wrDelta = 0;
+      return WR_NOOP;
+    }
     // A NULL takes in the NULLs it meets (mas_wr_extend_null): the slots it starts or ends in
     // when they are NULL, and a NULL neighbour beyond an edge it reaches. Neighbouring NULLs are
     // always merged, so one slot each way is all there can be.
@@ -130,6 +143,19 @@ function prepare(tree: usize, first: u64, last: u64, entry: u64): i32 {
   wrOffset = i;
   wrRangeMin = rmin;
   wrRangeMax = rmax;
+  // Slots i..j meet [first, last]; those strictly between i and j lie wholly inside it.
+  let d = <i32>(entry != 0);
+  if (i == j) {
+    if (slotAt(node, i) != 0) {
+      if (rmin >= first && rmax <= last) d--;
+      else if (rmin < first && rmax > last) d++;
+    }
+  } else {
+    if (slotAt(node, i) != 0 && rmin >= first) d--;
+    for (let s = i + 1; s < j; s++) d -= <i32>(slotAt(node, s) != 0);
+    if (slotAt(node, j) != 0 && rmax <= last) d--;
+  }
+  wrDelta = d;
 
   if (i == j && rmin == first && rmax == last) return WR_EXACT_FIT;
   // The in-place types, in the kernel's order (mas_wr_store_type): a leaf left with too few
@@ -205,6 +231,41 @@ export function wrKernelType(): i32 {
   return wrType;
 }
 
+/**
+ * Non-NULL ranges lying wholly inside [first, last] for a spanning store, whose covered leaves
+ * the rebuild drops without looking at their slots: the left leaf (LPATH) from first on, the
+ * leaves between it and the right leaf (RPATH, walked at last + 1) if any, then the right leaf.
+ */
+function countCovered(tree: usize, ld: i32, first: u64, last: u64): i32 {
+  const L = lvl(LPATH, ld);
+  const R = lvl(RPATH, ld);
+  let n = coveredIn(L, lvOffset(L), first, last);
+  let x = lvMax(L) + 1;
+  const rmin = lvMin(R);
+  while (x < rmin) {
+    const C = lvl(CPATH, mtWalk(tree, x, CPATH));
+    n += coveredIn(C, 0, first, last);
+    x = lvMax(C) + 1;
+  }
+  if (rmin <= last && rmin > lvMax(L)) n += coveredIn(R, 0, first, last);
+  return n;
+}
+
+/** Non-NULL slots of the leaf at level lv, from slot s on, lying wholly inside [first, last]. */
+function coveredIn(lv: usize, s: i32, first: u64, last: u64): i32 {
+  const node = lvNode(lv);
+  const end = lvEnd(lv);
+  const lmin = lvMin(lv);
+  const lmax = lvMax(lv);
+  let n = 0;
+  for (; s <= end; s++) {
+    const smin = slotMin(node, s, lmin);
+    if (smin > last) break;
+    if (slotAt(node, s) != 0 && smin >= first && slotMax(node, s, end, lmax) <= last) n++;
+  }
+  return n;
+}
+
 /** Nodes the prepared write needs at most. */
 export function wrRequest(type: i32): i32 {
   return nodeRequest(type, LPATH, wrLeafDepth, wrPush != 0);
@@ -244,7 +305,10 @@ export function wrCommit(tree: usize, type: i32, mas: usize, request: i32): i32 
     // An in-place leaf write: its largest gap may have changed.
     propagateGap(LPATH, wrLeafDepth, maLeafMaxGap(node, lvMin(L), lvMax(L)));
   }
-  if (r == 0) recordFit(type, request, nodesTaken());
+  if (r == 0) {
+    addTreeCount(tree, wrDelta);
+    recordFit(type, request, nodesTaken());
+  }
   bumpSeq(tree);
   return r;
 }

@@ -1,10 +1,13 @@
 // npm run bench: maple-wasm (release build, public API) against what a user would use instead,
-// on the shared workloads W1..W8, plus store/clear cost microbenchmarks.
+// on the workloads W1..W8 (bench/README.md), plus store/clear cost microbenchmarks.
 //
 //   node bench/run.mjs [--full] [--quick] [--samples=N] [--only=W1,W3] [--sizes=N,..] [--no-micro]
+//                      [--save]
 //
 //   default   N = 1,000 and 100,000          --full    adds N = 1,000,000
 //   --quick   N = 1,000 only, 3 samples (a smoke test of the suite itself)
+//   --save    write the results into bench/results/ (tracked); without it they go to
+//             <os tmpdir>/maple-wasm-bench/, so a run leaves the work tree as it was
 //
 // Every implementation is first run once on each workload and its checksum compared with
 // maple-wasm's; any disagreement aborts before anything is timed. Samples of the implementations
@@ -19,6 +22,8 @@ import { MapleImpl, BTreeImpl, SortedArrayImpl, IntervalTreeImpl } from './lib/i
 import { WORKLOADS, W4_MAS, W4_ITER, inputs } from './lib/workloads.mjs';
 import { runMicro } from './lib/micro.mjs';
 import { TARGETS, renderMarkdown, renderSvg } from './lib/report.mjs';
+import { appSizes } from './lib/size.mjs';
+import { join } from 'node:path';
 
 const argv = process.argv.slice(2);
 
@@ -47,7 +52,8 @@ const PARTIAL = ONLY !== undefined || SIZES_ARG !== undefined;
 const SIZES = SIZES_ARG?.split(',').map(Number) ??
   (QUICK ? [1_000] : FULL ? [1_000, 100_000, 1_000_000] : [1_000, 100_000]);
 const SLOW_MS = 4000; // a cell whose check run took longer than this gets 3 samples
-const outDir = fileURLToPath(new URL('./results/', import.meta.url));
+const SAVE = flag('--save');
+const outDir = SAVE ? fileURLToPath(new URL('./results/', import.meta.url)) : join(os.tmpdir(), 'maple-wasm-bench/');
 
 const gc = globalThis.gc; // there: the script restarts itself with --expose-gc above
 const collect = () => { gc(); gc(); };
@@ -221,6 +227,9 @@ async function main() {
     log('microbenchmarks (maple-wasm store/clear costs)');
     report.micro = runMicro({ quick: QUICK, log: (s) => log(s) });
   }
+  report.bundle = await appSizes();
+  log('one-line app, bundled + minified + gzipped: ' + Object.entries(report.bundle)
+    .map(([name, s]) => `${name} ${(s.gzipped / 1000).toFixed(1)} kB`).join(' | '));
   report.targets = TARGETS.map((t) => t.evaluate(report));
   report.meta.seconds = (performance.now() - t0) / 1000;
   const md = renderMarkdown(report);
@@ -236,7 +245,8 @@ async function main() {
     writeFileSync(`${outDir}${base}.svg`, svg);
   }
   console.log('\n' + md);
-  log(`wrote bench/results/latest.{md,json,svg}${mode === 'partial' ? '' : ` (and ${mode}.{md,json,svg})`}`);
+  log(`wrote ${outDir}latest.{md,json,svg}${mode === 'partial' ? '' : ` and ${outDir}${mode}.{md,json,svg}`}` +
+    (SAVE ? '' : ' (pass --save to write them into bench/results/)'));
 }
 
 main().catch((e) => {

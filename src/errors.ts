@@ -39,3 +39,19 @@ export function check(status: number, op: string): number {
   if (code === undefined) throw new Error(`${op}: unexpected core status ${status}`);
   throw new MapleError(code, op);
 }
+
+/**
+ * An object used after its free(): `object` names the class the caller used (e.g. 'MapleTree'),
+ * `op` the method. Nothing is changed by the call that throws it.
+ */
+export class UseAfterFreeError extends Error {
+  readonly object: string;
+  readonly op: string;
+
+  constructor(object: string, op: string) {
+    super(`${object}.${op}: used after free()`);
+    this.name = 'UseAfterFreeError';
+    this.object = object;
+    this.op = op;
+  }
+}

@@ -8,7 +8,7 @@
  * mt.load(0x1800); // 'text'
  */
 export { MapleTree } from './tree';
-export type { MapleEntry, MapleTreeOptions, CyclicAllocation } from './tree';
+export type { MapleEntry, MapleTreeOptions, MapleTreeArgs, CyclicAllocation, KeyMode, RangeInput } from './tree';
 export type { Indices } from './batch';
 export { RangeCursor } from './cursor';
 export { lastSearchVisits } from './pool';
@@ -17,7 +17,7 @@ export type { PoolStats, FaultStats, FaultRecord } from './pool';
 export { MaState } from './state';
 export type { MaStatus, StoreType } from './state';
 export type { Gfp, WriteType } from './gfp';
-export { MapleError } from './errors';
+export { MapleError, UseAfterFreeError } from './errors';
 export type { MapleErrorCode } from './errors';
 export { MAPLE_MAX, ULONG_MAX } from './keys';
 export type { Index } from './keys';

@@ -45,6 +45,9 @@ export interface FaultStats {
   lastFailure: FaultRecord | null;
 }
 
+/** Pool headers made by NodePool: the only ones FaultControls may be made for. */
+const livePools = new Set<number>();
+
 const FAULT_OFF = 0;
 const FAULT_NTH = 1;
 const FAULT_AFTER = 2;
@@ -65,8 +68,11 @@ function count(n: unknown, name: string, min: number): number {
 export class FaultControls {
   readonly #pool: number;
 
-  /** @internal */
+  /** @internal Made by NodePool only (`pool.faults`); TypeError otherwise. */
   constructor(pool: number) {
+    if (!livePools.has(pool)) {
+      throw new TypeError('FaultControls: get them from a NodePool (pool.faults), not with new FaultControls()');
+    }
     this.#pool = pool;
   }
 
@@ -150,6 +156,7 @@ export class NodePool {
   constructor() {
     this.#ptr = core.poolNew();
     if (this.#ptr === 0) throw new MapleError('ENOMEM', 'new NodePool');
+    livePools.add(this.#ptr);
     this.faults = new FaultControls(this.#ptr);
     poolFinalizer.register(this, this.#ptr, this);
   }
@@ -172,6 +179,7 @@ export class NodePool {
       throw new MapleError('EBUSY', 'NodePool.free', 'trees or ma_state reserves still use the pool');
     }
     poolFinalizer.unregister(this);
+    livePools.delete(this.#ptr);
     this.#ptr = 0;
   }
 

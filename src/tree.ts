@@ -4,21 +4,32 @@
 import { core, out, readText, readI32, readU64, f64View, BATCH_CAPACITY } from './wasm';
 import { loadWords, Indices } from './batch';
 import { RangeCursor } from './cursor';
-import { MapleError, check } from './errors';
+import { MapleError, UseAfterFreeError, check } from './errors';
 import { Index, ULONG_MAX, checkIndex, checkOrder, compare, wire, successor } from './keys';
 import { HandleTable, EntryMode, MAX_HANDLES } from './handles';
 import { NodePool, defaultPool } from './pool';
 import { Gfp, gfpCode } from './gfp';
 
-/** A range and the entry it holds; index and last are inclusive. */
-export interface MapleEntry<T> {
-  index: Index;
-  last: Index;
+/**
+ * A range and the entry it holds; index and last are inclusive. K is the tree's key type:
+ * `number | bigint` by default (numbers up to 2^53 - 1, bigints above), `number` in a tree made
+ * with `keys: 'number'`.
+ */
+export interface MapleEntry<T, K extends Index = Index> {
+  index: K;
+  last: K;
   entry: T;
 }
 
-/** Options for a new tree. */
-export interface MapleTreeOptions {
+/**
+ * What keys a tree takes and gives back. 'u64' (default): 0..2^64 - 1, results a `number` up to
+ * 2^53 - 1 and a `bigint` above, never rounded. 'number': 0..2^53 - 1 only, so every result is a
+ * `number`; a key argument above 2^53 - 1 throws a RangeError.
+ */
+export type KeyMode = 'u64' | 'number';
+
+/** Options for a new tree; K is the key type the tree's results have (see KeyMode). */
+export interface MapleTreeOptions<K extends Index = Index> {
   /** Pool to take nodes from (default: the shared default pool). */
   pool?: NodePool;
   /**
@@ -31,14 +42,24 @@ export interface MapleTreeOptions {
    * each child, so allocRange / emptyArea find free space in O(log n).
    */
   allocRange?: boolean;
+  /**
+   * 'u64' (default) or 'number' (see KeyMode). A tree typed `MapleTree<T, number>` must be made
+   * with `keys: 'number'`, so its results really are numbers.
+   */
+  keys?: [K] extends [number] ? 'number' : KeyMode;
 }
 
+/** The constructor's arguments: options with `keys: 'number'` are required when K is number. */
+export type MapleTreeArgs<K extends Index> = [K] extends [number]
+  ? [options: MapleTreeOptions<K> & { keys: 'number' }]
+  : [options?: MapleTreeOptions<K>];
+
 /** What allocCyclic allocated. */
-export interface CyclicAllocation {
+export interface CyclicAllocation<K extends Index = Index> {
   /** The index allocated. */
-  index: Index;
+  index: K;
   /** Where the next search starts (index + 1; 0 after ULONG_MAX). */
-  next: Index;
+  next: K;
   /** Whether the search wrapped around to min (or the last allocation took ULONG_MAX). */
   wrapped: boolean;
 }
@@ -58,6 +79,8 @@ const OP_NEXT = 3;
 const OP_PREV = 4;
 
 const MAX_NUMBER_ENTRY = Number.MAX_SAFE_INTEGER - 1;
+/** Ranges the inspect hook shows. */
+const INSPECT_RANGES = 8;
 
 const VIOLATIONS: Record<number, string> = {
   1: 'root node does not point back at its tree',
@@ -79,6 +102,50 @@ const VIOLATIONS: Record<number, string> = {
   17: 'recorded gap differs from the largest gap below it',
 };
 
+/** A range for MapleTree.from: `[first, last, entry]` or `{ index, last, entry }`, ends inclusive. */
+export type RangeInput<T> = MapleEntry<T, Index> | readonly [Index, Index, T | null];
+
+/** Range i of MapleTree.from's input, checked: [first, last, entry]. */
+function rangeAt<T>(r: RangeInput<T>, i: number): [Index, Index, T | null] {
+  let a: unknown, b: unknown, e: unknown;
+  if (Array.isArray(r)) {
+    a = r[0];
+    b = r[1];
+    e = r[2];
+  } else if (typeof r === 'object' && r !== null) {
+    a = (r as MapleEntry<T>).index;
+    b = (r as MapleEntry<T>).last;
+    e = (r as MapleEntry<T>).entry;
+  } else {
+    throw new TypeError(`MapleTree.from: ranges[${i}] must be [first, last, entry] or { index, last, entry }, got ${typeof r}`);
+  }
+  // Names are built only for an argument that fails (a string per range costs more than a store).
+  const first = isSafeKey(a) ? a : checkIndex(a, `ranges[${i}] first`);
+  const last = isSafeKey(b) ? b : checkIndex(b, `ranges[${i}] last`);
+  if (first > last) checkOrder(first, last, `ranges[${i}] first`, `ranges[${i}] last`);
+  return [first, last, e as T | null];
+}
+
+/** Whether MapleTree.from's (checked) ranges ascend without overlapping. */
+function ascending<T>(items: readonly RangeInput<T>[]): boolean {
+  let prev: Index = -1;
+  for (let i = 0; i < items.length; i++) {
+    const [first, last] = rangeAt(items[i], i);
+    if (first <= prev) return false;
+    prev = last;
+  }
+  return true;
+}
+
+/** A key argument that needs no conversion: a non-negative safe integer. */
+function isSafeKey(x: unknown): x is number {
+  return typeof x === 'number' && x >= 0 && x <= Number.MAX_SAFE_INTEGER && Number.isInteger(x);
+}
+
+function numberKeyError(name: string, key: bigint): RangeError {
+  return new RangeError(`${name} must be at most 2^53 - 1 in a tree made with keys: 'number', got ${key}`);
+}
+
 interface Held {
   ptr: number;
   mas: number;
@@ -91,10 +158,10 @@ interface Kit {
 }
 
 /** An open walk (see MapleTree.#openWalk); kit undefined: stepping with the tree's own state. */
-interface Walk<T> {
+interface Walk<T, K extends Index = Index> {
   kit: Kit | undefined;
   next(): number;
-  item(i: number): MapleEntry<T>;
+  item(i: number): MapleEntry<T, K>;
   restartAfter(end: Index): void;
   close(): void;
 }
@@ -137,21 +204,21 @@ const DONE: IteratorResult<never> = Object.freeze({ done: true, value: undefined
  * The iterator of MapleTree.entries(): batches of decoded ranges, fetched one at a time, so
  * that it holds no linear memory between two calls of next().
  */
-class EntryIterator<T> implements IterableIterator<MapleEntry<T>> {
-  #tree: MapleTree<T>;
+class EntryIterator<T, K extends Index> implements IterableIterator<MapleEntry<T, K>> {
+  #tree: MapleTree<T, K>;
   #from: Index | undefined; // where the next batch starts (undefined: no more)
   #last: Index;
-  #batch: MapleEntry<T>[] = [];
+  #batch: MapleEntry<T, K>[] = [];
   #i = 0;
   #version = 0;
 
-  constructor(tree: MapleTree<T>, first: Index, last: Index) {
+  constructor(tree: MapleTree<T, K>, first: Index, last: Index) {
     this.#tree = tree;
     this.#from = first;
     this.#last = last;
   }
 
-  next(): IteratorResult<MapleEntry<T>> {
+  next(): IteratorResult<MapleEntry<T, K>> {
     const tree = this.#tree;
     let batch = this.#batch;
     let i = this.#i;
@@ -178,14 +245,14 @@ class EntryIterator<T> implements IterableIterator<MapleEntry<T>> {
   }
 
   /** Stop early (a for...of break): nothing to give back, the walk holds no memory. */
-  return(): IteratorResult<MapleEntry<T>> {
+  return(): IteratorResult<MapleEntry<T, K>> {
     this.#from = undefined;
     this.#batch = [];
     this.#i = 0;
     return DONE;
   }
 
-  [Symbol.iterator](): IterableIterator<MapleEntry<T>> {
+  [Symbol.iterator](): IterableIterator<MapleEntry<T, K>> {
     return this;
   }
 }
@@ -207,27 +274,44 @@ const finalizer = new FinalizationRegistry<Held>((held) => {
  * Call `free()` when done to give back its nodes and header at once; an unreachable tree is
  * also freed when garbage-collected.
  */
-export class MapleTree<T = unknown> implements Iterable<MapleEntry<T>> {
+export class MapleTree<T = unknown, K extends Index = Index> implements Iterable<MapleEntry<T, K>> {
   /** The pool this tree takes its nodes from. */
   readonly pool: NodePool;
   /** How entries are stored. */
   readonly entryMode: EntryMode;
   /** Whether the tree tracks gaps (made with allocRange: MT_FLAGS_ALLOC_RANGE, mt_is_alloc). */
   readonly isAlloc: boolean;
+  /** What keys the tree takes and gives back (see KeyMode). */
+  readonly keyMode: KeyMode;
   #ptr: number;
   #mas: number;
   #handles = new HandleTable<T>();
   #version = 0;
   #scratch: number[] = [];
   readonly #numeric: boolean;
+  readonly #numberKeys: boolean;
 
-  constructor(options: MapleTreeOptions = {}) {
-    const { pool = defaultPool(), entries = 'object', allocRange = false } = options;
+  /**
+   * DEFINE_MTREE / mt_init_flags: an empty tree. Throws a TypeError naming `options` when it is
+   * not an object, and a TypeError or RangeError naming the option that is wrong.
+   */
+  constructor(...args: MapleTreeArgs<K>) {
+    const options: unknown = args[0] ?? {};
+    if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+      throw new TypeError(`MapleTree: options must be an object, got ${Array.isArray(options) ? 'an array' : typeof options}`);
+    }
+    const { pool = defaultPool(), entries = 'object', allocRange = false, keys = 'u64' } =
+      options as MapleTreeOptions<Index>;
     if (!(pool instanceof NodePool)) throw new TypeError('options.pool must be a NodePool');
     if (entries !== 'object' && entries !== 'number') {
       throw new RangeError(`options.entries must be 'object' or 'number', got ${String(entries)}`);
     }
     if (typeof allocRange !== 'boolean') throw new TypeError('options.allocRange must be a boolean');
+    if (keys !== 'u64' && keys !== 'number') {
+      throw new RangeError(`options.keys must be 'u64' or 'number', got ${String(keys)}`);
+    }
+    this.keyMode = keys;
+    this.#numberKeys = keys === 'number';
     this.pool = pool;
     this.entryMode = entries;
     this.#numeric = entries === 'number';
@@ -247,15 +331,27 @@ export class MapleTree<T = unknown> implements Iterable<MapleEntry<T>> {
     }
   }
 
+  /** The largest key the tree takes: ULONG_MAX, or 2^53 - 1 with keys: 'number'. */
+  get #top(): Index {
+    return this.#numberKeys ? Number.MAX_SAFE_INTEGER : ULONG_MAX;
+  }
+
+  /** Check a key argument: checkIndex, and no bigint beyond 2^53 - 1 with keys: 'number'. */
+  #key(x: unknown, name: string): Index {
+    const i = checkIndex(x, name);
+    if (typeof i === 'bigint' && this.#numberKeys) throw numberKeyError(name, i);
+    return i;
+  }
+
   /** The tree's own ma_state, for walks; throws once the tree is freed. */
   get #state(): number {
-    if (this.#ptr === 0) throw new Error('MapleTree: used after free()');
+    if (this.#ptr === 0) throw new UseAfterFreeError('MapleTree', 'walk');
     return this.#mas;
   }
 
   /** @internal Address of the tree header. */
   get ptr(): number {
-    if (this.#ptr === 0) throw new Error('MapleTree: used after free()');
+    if (this.#ptr === 0) throw new UseAfterFreeError('MapleTree', 'use');
     return this.#ptr;
   }
 
@@ -266,39 +362,42 @@ export class MapleTree<T = unknown> implements Iterable<MapleEntry<T>> {
    * (tree unchanged) when the nodes the write needs cannot be allocated with gfp.
    */
   store(index: Index, entry: T | null, gfp?: Gfp): void {
-    const i = checkIndex(index, 'index');
+    const i = this.#key(index, 'index');
     this._write('store', i, i, entry, WRITE_STORE, gfpCode(gfp, 'store'));
   }
 
   /** mtree_store_range: store entry over [first, last], overwriting; null erases the range. */
   storeRange(first: Index, last: Index, entry: T | null, gfp?: Gfp): void {
-    const a = checkIndex(first, 'first');
-    const b = checkIndex(last, 'last');
+    const a = this.#key(first, 'first');
+    const b = this.#key(last, 'last');
     checkOrder(a, b, 'first', 'last');
     this._write('storeRange', a, b, entry, WRITE_STORE, gfpCode(gfp, 'storeRange'));
   }
 
   /** mtree_insert: store entry at index; throws MapleError EEXIST if index holds an entry. */
   insert(index: Index, entry: T | null, gfp?: Gfp): void {
-    const i = checkIndex(index, 'index');
+    const i = this.#key(index, 'index');
     this._write('insert', i, i, entry, WRITE_INSERT, gfpCode(gfp, 'insert'));
   }
 
   /** mtree_insert_range: store over [first, last]; EEXIST if any index there holds an entry. */
   insertRange(first: Index, last: Index, entry: T | null, gfp?: Gfp): void {
-    const a = checkIndex(first, 'first');
-    const b = checkIndex(last, 'last');
+    const a = this.#key(first, 'first');
+    const b = this.#key(last, 'last');
     checkOrder(a, b, 'first', 'last');
     this._write('insertRange', a, b, entry, WRITE_INSERT, gfpCode(gfp, 'insertRange'));
   }
 
   /**
    * mtree_erase: remove the whole range holding index; returns its entry, if any. Erasing can
-   * need nodes (a rebalance), so it may throw ENOMEM, leaving the tree unchanged.
+   * need nodes (a rebalance), allocated with gfp ('kernel' by default; 'nowait' after a first
+   * 'nowait' attempt, as every write), so it may throw MapleError ENOMEM, leaving the tree
+   * unchanged. TypeError for a gfp other than 'kernel' or 'nowait'.
    */
-  erase(index: Index): T | undefined {
-    const i = checkIndex(index, 'index');
-    return this._erased(check(core.treeErase(this.ptr, wire(i, 0), 0), 'erase'));
+  erase(index: Index, gfp?: Gfp): T | undefined {
+    const i = this.#key(index, 'index');
+    const g = gfpCode(gfp, 'erase');
+    return this._erased(check(core.treeErase(this.ptr, wire(i, 0), g), 'erase'));
   }
 
   /** mtree_destroy: empty the tree, all nodes back to the pool. The tree stays usable. */
@@ -320,8 +419,9 @@ export class MapleTree<T = unknown> implements Iterable<MapleEntry<T>> {
   }
 
   /** mt_dup: a structural copy in the same pool, sharing no nodes. ENOMEM leaves no copy. */
-  dup(): MapleTree<T> {
-    const copy = new MapleTree<T>({ pool: this.pool, entries: this.entryMode, allocRange: this.isAlloc });
+  dup(): MapleTree<T, K> {
+    const copy = newTree<T, K>({ pool: this.pool, entries: this.entryMode, allocRange: this.isAlloc,
+      keys: this.keyMode });
     const status = core.treeDup(this.ptr, copy.ptr, 0);
     if (status < 0) {
       copy.free();
@@ -338,12 +438,12 @@ export class MapleTree<T = unknown> implements Iterable<MapleEntry<T>> {
    * return where they start. MapleError EINVAL unless the tree was made with allocRange (or for
    * size 0 or a window smaller than size), EBUSY when nothing fits, ENOMEM.
    */
-  allocRange(size: Index, entry: T, min: Index = 0, max: Index = ULONG_MAX, gfp?: Gfp): Index {
+  allocRange(size: Index, entry: T, min: Index = 0, max: Index = this.#top, gfp?: Gfp): K {
     return this.#alloc('allocRange', WRITE_ALLOC, size, entry, min, max, gfp);
   }
 
   /** mtree_alloc_rrange: as allocRange, at the highest fitting indices. */
-  allocRRange(size: Index, entry: T, min: Index = 0, max: Index = ULONG_MAX, gfp?: Gfp): Index {
+  allocRRange(size: Index, entry: T, min: Index = 0, max: Index = this.#top, gfp?: Gfp): K {
     return this.#alloc('allocRRange', WRITE_ALLOC_REV, size, entry, min, max, gfp);
   }
 
@@ -351,29 +451,42 @@ export class MapleTree<T = unknown> implements Iterable<MapleEntry<T>> {
    * mtree_alloc_cyclic: store entry at the lowest free index in [min, max] at or after next,
    * wrapping around to min when there is none; ID allocation that does not reuse IDs at once.
    */
-  allocCyclic(entry: T, min: Index, max: Index, next: Index, gfp?: Gfp): CyclicAllocation {
-    const lo = checkIndex(min, 'min');
-    const hi = checkIndex(max, 'max');
+  allocCyclic(entry: T, min: Index, max: Index, next: Index, gfp?: Gfp): CyclicAllocation<K> {
+    const lo = this.#key(min, 'min');
+    const hi = this.#key(max, 'max');
     checkOrder(lo, hi, 'min', 'max');
-    const from = checkIndex(next, 'next');
+    const from = this.#key(next, 'next');
     if (entry === null) throw new TypeError('allocCyclic: entry must not be null');
     const g = gfpCode(gfp, 'allocCyclic');
     out.setNext(from);
     let wrapped = false;
-    this._write('allocCyclic', lo, lo, entry, WRITE_ALLOC_CYCLIC, g, 0, (status) => {
+    this.#explainEinval('allocCyclic', () => this._write('allocCyclic', lo, lo, entry, WRITE_ALLOC_CYCLIC, g, 0, (status) => {
       wrapped = status === 1;
-    }, hi);
-    return { index: out.index(), next: out.next(), wrapped };
+    }, hi), `need min <= max (min ${lo}, max ${hi})`);
+    return { index: out.index() as K, next: out.next() as K, wrapped };
   }
 
-  #alloc(op: string, kind: number, size: Index, entry: T, min: Index, max: Index, gfp: Gfp | undefined): Index {
+  #alloc(op: string, kind: number, size: Index, entry: T, min: Index, max: Index, gfp: Gfp | undefined): K {
     const n = checkIndex(size, 'size');
-    const lo = checkIndex(min, 'min');
-    const hi = checkIndex(max, 'max');
+    const lo = this.#key(min, 'min');
+    const hi = this.#key(max, 'max');
     checkOrder(lo, hi, 'min', 'max');
     if (entry === null) throw new TypeError(`${op}: entry must not be null`);
-    this._write(op, lo, hi, entry, kind, gfpCode(gfp, op), 0, undefined, n);
-    return out.index();
+    const g = gfpCode(gfp, op);
+    this.#explainEinval(op, () => this._write(op, lo, hi, entry, kind, g, 0, undefined, n),
+      `need 1 <= size <= max - min + 1 (min ${lo}, max ${hi}, size ${n})`);
+    return out.index() as K;
+  }
+
+  /** Run an allocating write, giving an EINVAL from the core its reason. */
+  #explainEinval(op: string, write: () => void, window: string): void {
+    try {
+      write();
+    } catch (e) {
+      if (!(e instanceof MapleError) || e.code !== 'EINVAL') throw e;
+      throw new MapleError('EINVAL', op, this.isAlloc ? window
+        : 'the tree does not track gaps: make it with new MapleTree({ allocRange: true }) (MT_FLAGS_ALLOC_RANGE)');
+    }
   }
 
   // ── reads ──
@@ -386,7 +499,7 @@ export class MapleTree<T = unknown> implements Iterable<MapleEntry<T>> {
         Number.isInteger(index) && tree !== 0) {
       return this.#decode(core.treeLoad(tree, index));
     }
-    const i = checkIndex(index, 'index');
+    const i = this.#key(index, 'index');
     return this.#decode(core.treeLoad(this.ptr, wire(i, 0)));
   }
 
@@ -424,26 +537,26 @@ export class MapleTree<T = unknown> implements Iterable<MapleEntry<T>> {
    * mt_find: the first entry whose range ends at or after index and starts at or before max,
    * with its whole range (which may start below index).
    */
-  find(index: Index, max: Index = ULONG_MAX): MapleEntry<T> | undefined {
-    const i = checkIndex(index, 'index');
-    const m = checkIndex(max, 'max');
+  find(index: Index, max: Index = this.#top): MapleEntry<T, K> | undefined {
+    const i = this.#key(index, 'index');
+    const m = this.#key(max, 'max');
     checkOrder(i, m, 'index', 'max');
     core.stateSet(this.#state, wire(i, 0), wire(i, 1));
     return this.#result(core.stateOp(this.#state, OP_FIND, wire(m, 2)));
   }
 
   /** mt_next: the first entry after the range holding index, starting at or before max. */
-  next(index: Index, max: Index = ULONG_MAX): MapleEntry<T> | undefined {
-    const i = checkIndex(index, 'index');
-    const m = checkIndex(max, 'max');
+  next(index: Index, max: Index = this.#top): MapleEntry<T, K> | undefined {
+    const i = this.#key(index, 'index');
+    const m = this.#key(max, 'max');
     core.stateSet(this.#state, wire(i, 0), wire(i, 1));
     return this.#result(core.stateOp(this.#state, OP_NEXT, wire(m, 2)));
   }
 
   /** mt_prev: the last entry before the range holding index, ending at or after min. */
-  prev(index: Index, min: Index = 0): MapleEntry<T> | undefined {
-    const i = checkIndex(index, 'index');
-    const m = checkIndex(min, 'min');
+  prev(index: Index, min: Index = 0): MapleEntry<T, K> | undefined {
+    const i = this.#key(index, 'index');
+    const m = this.#key(min, 'min');
     core.stateSet(this.#state, wire(i, 0), wire(i, 1));
     return this.#result(core.stateOp(this.#state, OP_PREV, wire(m, 2)));
   }
@@ -461,9 +574,9 @@ export class MapleTree<T = unknown> implements Iterable<MapleEntry<T>> {
    * the tree's own state instead, one O(log n) walk per entry. So an iterator dropped before
    * its end costs nothing but its JS objects.
    */
-  entries(first: Index = 0, last: Index = ULONG_MAX): IterableIterator<MapleEntry<T>> {
+  entries(first: Index = 0, last: Index = this.#top): IterableIterator<MapleEntry<T, K>> {
     const [a, b] = this.#walkRange(first, last);
-    return new EntryIterator<T>(this, a, b);
+    return new EntryIterator<T, K>(this, a, b);
   }
 
   /** @internal The tree's write count (entries() restarts when it moved). */
@@ -477,7 +590,7 @@ export class MapleTree<T = unknown> implements Iterable<MapleEntry<T>> {
   }
 
   /** @internal The next batch of a walk from `from` up to b (see #fetch); and whether it ended. */
-  _fetch(from: Index, b: Index): MapleEntry<T>[] {
+  _fetch(from: Index, b: Index): MapleEntry<T, K>[] {
     return this.#fetch(from, b);
   }
 
@@ -494,10 +607,10 @@ export class MapleTree<T = unknown> implements Iterable<MapleEntry<T>> {
    * through a borrowed kit (given back before returning), else one range through the tree's own
    * state. Sets #fetchedAll.
    */
-  #fetch(from: Index, b: Index): MapleEntry<T>[] {
+  #fetch(from: Index, b: Index): MapleEntry<T, K>[] {
     const walk = this.#openWalk(from, b);
     const n = walk.next();
-    const items = new Array<MapleEntry<T>>(n);
+    const items = new Array<MapleEntry<T, K>>(n);
     for (let k = 0; k < n; k++) items[k] = walk.item(k);
     this.#fetchedAll = n === 0 || (walk.kit !== undefined && n < BATCH_CAPACITY);
     walk.close();
@@ -512,11 +625,9 @@ export class MapleTree<T = unknown> implements Iterable<MapleEntry<T>> {
    *     for (let n = c.next(); n > 0; n = c.next())
    *       for (let k = 0; k < n; k++) sum += c.entry[k];
    */
-  cursor(first: Index = 0, last: Index = ULONG_MAX): RangeCursor {
+  cursor(first: Index = 0, last: Index = this.#top): RangeCursor {
     if (!this.#numeric) throw new TypeError('cursor: needs a numeric-entry tree (entries: \'number\'); use entries()');
-    const a = checkIndex(first, 'first');
-    const b = checkIndex(last, 'last');
-    checkOrder(a, b, 'first', 'last');
+    const [a, b] = this.#walkRange(first, last);
     return new RangeCursor(this.ptr, a, b, () => this.#ptr !== 0);
   }
 
@@ -526,8 +637,8 @@ export class MapleTree<T = unknown> implements Iterable<MapleEntry<T>> {
    * the walk then resumes after the range it was given. Allocates nothing in the common case
    * (see entries()).
    */
-  forEach(fn: (entry: T, index: Index, last: Index) => void, first: Index = 0,
-          last: Index = ULONG_MAX): void {
+  forEach(fn: (entry: T, index: K, last: K) => void, first: Index = 0,
+          last: Index = this.#top): void {
     if (typeof fn !== 'function') throw new TypeError('forEach: fn must be a function');
     const [a, b] = this.#walkRange(first, last);
     const walk = this.#openWalk(a, b);
@@ -546,7 +657,7 @@ export class MapleTree<T = unknown> implements Iterable<MapleEntry<T>> {
           const version = this.#version;
           const word = words[r + 2];
           if (word > 0) {
-            fn(this.#entry(word), words[r], words[r + 1]);
+            fn(this.#entry(word), words[r] as K, words[r + 1] as K);
           } else {
             const item = walk.item(i);
             fn(item.entry, item.index, item.last);
@@ -564,10 +675,10 @@ export class MapleTree<T = unknown> implements Iterable<MapleEntry<T>> {
   }
 
   #walkRange(first: Index, last: Index): [Index, Index] {
-    const a = checkIndex(first, 'first');
-    const b = checkIndex(last, 'last');
+    const a = this.#key(first, 'first');
+    const b = this.#key(last, 'last');
     checkOrder(a, b, 'first', 'last');
-    if (this.#ptr === 0) throw new Error('MapleTree: used after free()');
+    if (this.#ptr === 0) throw new UseAfterFreeError('MapleTree', 'walk');
     return [a, b];
   }
 
@@ -576,14 +687,14 @@ export class MapleTree<T = unknown> implements Iterable<MapleEntry<T>> {
    * ma_state and batch page, so code run between two batches may walk too); without a kit, one
    * range per step through the tree's own state, re-walked from the range after the last one.
    */
-  #openWalk(a: Index, b: Index): Walk<T> {
+  #openWalk(a: Index, b: Index): Walk<T, K> {
     const kit = acquireKit(this.ptr);
     let done = false;
     if (kit === undefined) {
       // No kit and no memory for one: step with the tree's state, which other reads may move,
       // so every step starts afresh from where the walk is.
       let from: Index | undefined = a;
-      let item: MapleEntry<T> | undefined;
+      let item: MapleEntry<T, K> | undefined;
       return {
         kit,
         next: (): number => {
@@ -597,7 +708,7 @@ export class MapleTree<T = unknown> implements Iterable<MapleEntry<T>> {
           from = successor(item.last);
           return 1;
         },
-        item: (): MapleEntry<T> => item as MapleEntry<T>,
+        item: (): MapleEntry<T, K> => item as MapleEntry<T, K>,
         restartAfter: (end: Index): void => {
           from = successor(end);
         },
@@ -617,15 +728,15 @@ export class MapleTree<T = unknown> implements Iterable<MapleEntry<T>> {
         return n;
       },
       /** Range i of the current batch. */
-      item: (i: number): MapleEntry<T> => {
+      item: (i: number): MapleEntry<T, K> => {
         const rec = buf + i * 24;
         const words = f64View();
         const word = words[(rec >>> 3) + 2];
         if (word >= 0) {
-          return { index: words[rec >>> 3], last: words[(rec >>> 3) + 1], entry: this.#decode(word) as T };
+          return { index: words[rec >>> 3] as K, last: words[(rec >>> 3) + 1] as K, entry: this.#decode(word) as T };
         }
         // A range reaching past 2^53 - 1: raw u64 bits, entry word stored as -(word + 1).
-        return { index: readU64(rec), last: readU64(rec + 8), entry: this.#decode(-word - 1) as T };
+        return { index: readU64(rec) as K, last: readU64(rec + 8) as K, entry: this.#decode(-word - 1) as T };
       },
       restartAfter: (end: Index): void => {
         const from = successor(end);
@@ -640,7 +751,7 @@ export class MapleTree<T = unknown> implements Iterable<MapleEntry<T>> {
     };
   }
 
-  [Symbol.iterator](): IterableIterator<MapleEntry<T>> {
+  [Symbol.iterator](): IterableIterator<MapleEntry<T, K>> {
     return this.entries();
   }
 
@@ -650,6 +761,111 @@ export class MapleTree<T = unknown> implements Iterable<MapleEntry<T>> {
     // NULL store over [0, ULONG_MAX]) holds no entry either.
     core.stateSet(this.#state, 0, 0);
     return core.stateOp(this.#state, OP_FIND, wire(ULONG_MAX, 2)) !== 1;
+  }
+
+  /**
+   * Ranges holding an entry (non-null), O(1): the core keeps the count exact through every
+   * write (a failed write changes nothing). No kernel counterpart; the kernel counts nothing.
+   */
+  get size(): number {
+    return core.treeCount(this.ptr);
+  }
+
+  /** Whether index holds an entry (mtree_load(index) != NULL). Same argument checks as load. */
+  has(index: Index): boolean {
+    return this.load(index) !== undefined;
+  }
+
+  /**
+   * The first index of every range meeting [first, last], in index order, so that
+   * `load(key)` gives the range's entry (mt_for_each, keeping the starts).
+   */
+  *keys(first: Index = 0, last: Index = this.#top): IterableIterator<K> {
+    for (const item of this.entries(first, last)) yield item.index;
+  }
+
+  /** The entry of every range meeting [first, last], in index order (mt_for_each). */
+  *values(first: Index = 0, last: Index = this.#top): IterableIterator<T> {
+    for (const item of this.entries(first, last)) yield item.entry;
+  }
+
+  /** Empty the tree, as destroy() (mtree_destroy): every node back to the pool, size 0. */
+  clear(): void {
+    this.destroy();
+  }
+
+  /**
+   * A new tree holding the given ranges: `{ index, last, entry }` objects (as entries() yields)
+   * or `[first, last, entry]` tuples, both ends inclusive. Ranges in ascending index order that
+   * do not overlap are bulk-loaded as the kernel does (mas_expected_entries: the nodes for all
+   * of them are reserved at once); otherwise each is stored in turn with
+   * storeRange, a later range overwriting an earlier one. Argument errors (TypeError /
+   * RangeError naming `ranges[i]`) and MapleError ENOMEM leave no tree behind.
+   */
+  static from<T, K extends Index = Index>(
+    ranges: Iterable<RangeInput<T>>,
+    ...args: MapleTreeArgs<K>
+  ): MapleTree<T, K> {
+    if (ranges == null || typeof (ranges as Iterable<unknown>)[Symbol.iterator] !== 'function') {
+      throw new TypeError(`MapleTree.from: ranges must be iterable, got ${ranges === null ? 'null' : typeof ranges}`);
+    }
+    const items: readonly RangeInput<T>[] = Array.isArray(ranges) ? ranges : Array.from(ranges);
+    // Ascending input is wholly checked before the tree is made; other input is checked as it is
+    // stored (an error frees the tree).
+    const bulk = ascending(items) && items.length > 1 && items.length <= 1e8;
+    const tree = newTree<T, K>(args[0]);
+    try {
+      if (bulk) tree.#bulkLoad(items);
+      else for (let i = 0; i < items.length; i++) tree.storeRange(...rangeAt(items[i], i));
+    } catch (err) {
+      tree.free();
+      throw err;
+    }
+    return tree;
+  }
+
+  /** Store ascending, non-overlapping ranges through one ma_state in expected-entries mode. */
+  #bulkLoad(items: readonly RangeInput<T>[]): void {
+    const mas = core.stateNew(this.ptr);
+    if (mas === 0) throw new MapleError('ENOMEM', 'MapleTree.from');
+    try {
+      check(core.stateExpectedEntries(mas, items.length, 0), 'MapleTree.from');
+      for (let i = 0; i < items.length; i++) {
+        const [a, b, e] = rangeAt(items[i], i);
+        core.stateSet(mas, wire(a, 0), wire(b, 1));
+        this._write('MapleTree.from', a, b, e, WRITE_MAS_STORE, 0, mas);
+      }
+    } finally {
+      core.stateDestroy(mas);
+      core.stateFree(mas);
+    }
+  }
+
+  get [Symbol.toStringTag](): string {
+    return 'MapleTree';
+  }
+
+  /**
+   * What console.log and util.inspect show: size, height and the first few ranges, e.g.
+   * `MapleTree(2) { height: 1, [4096, 8191] => 'text', [12288, 16383] => 'data' }`.
+   */
+  [Symbol.for('nodejs.util.inspect.custom')](depth: number, options: { depth?: number | null },
+                                              inspect: (v: unknown, o?: unknown) => string): string {
+    if (this.#ptr === 0) return 'MapleTree <freed>';
+    const size = this.size;
+    if (depth < 0) return `[MapleTree(${size})]`;
+    const show = typeof inspect === 'function'
+      ? (v: unknown) => inspect(v, { ...options, depth: options?.depth == null ? null : options.depth - 1 })
+      : (v: unknown) => String(v);
+    const parts = [`height: ${this.height}`];
+    let shown = 0;
+    for (const { index, last, entry } of this.entries()) {
+      if (shown === INSPECT_RANGES) break;
+      parts.push(`[${show(index)}, ${show(last)}] => ${show(entry)}`);
+      shown++;
+    }
+    if (size > shown) parts.push(`... ${size - shown} more`);
+    return `MapleTree(${size}) { ${parts.join(', ')} }`;
   }
 
   /** Levels of nodes (0 for an empty tree or a lone entry at index 0). */
@@ -681,6 +897,7 @@ export class MapleTree<T = unknown> implements Iterable<MapleEntry<T>> {
       throw new Error(`maple tree invalid: pool has ${stats.nodesInUse} nodes in use but its ` +
         `trees hold ${inTrees} and ma_state reserves ${stats.nodesReserved}`);
     }
+    this.#validateSize();
     if (this.entryMode === 'object') this.#validateHandles();
   }
 
@@ -734,7 +951,8 @@ export class MapleTree<T = unknown> implements Iterable<MapleEntry<T>> {
    */
   _write(op: string, a: Index, b: Index, entry: T | null, kind: number, gfp: number, mas = 0,
          done?: (status: number) => void, extra: Index = 0): void {
-    if (this.#ptr === 0) throw new Error(`MapleTree.${op}: used after free()`);
+    if (this.#ptr === 0) throw new UseAfterFreeError('MapleTree', op);
+    if (this.#numberKeys && typeof b === 'bigint') throw numberKeyError(`${op}: last`, b);
     if (this.entryMode === 'number') {
       const status = this.#call(kind, a, b, this.#encodeNumber(entry, op), gfp, mas, extra);
       check(status, op);
@@ -831,12 +1049,21 @@ export class MapleTree<T = unknown> implements Iterable<MapleEntry<T>> {
     return this.#numeric ? (word - 1) as T : this.#handles.get(word);
   }
 
-  #item(): MapleEntry<T> {
-    return { index: out.index(), last: out.last(), entry: this.#decode(out.entry()) as T };
+  #item(): MapleEntry<T, K> {
+    return { index: out.index() as K, last: out.last() as K, entry: this.#decode(out.entry()) as T };
   }
 
-  #result(found: number): MapleEntry<T> | undefined {
+  #result(found: number): MapleEntry<T, K> | undefined {
     return found === 1 ? this.#item() : undefined;
+  }
+
+  /** The core's range count equals the ranges a walk finds. */
+  #validateSize(): void {
+    let n = 0;
+    const mas = this.#state;
+    core.stateSet(mas, 0, 0);
+    while (core.stateOp(mas, OP_FIND, wire(ULONG_MAX, 2)) === 1) n++;
+    if (n !== this.size) throw new Error(`maple tree invalid: size is ${this.size} but the tree holds ${n} ranges`);
   }
 
   /** Every handle's count equals the ranges holding it, and no other handle is live. */
@@ -857,4 +1084,12 @@ export class MapleTree<T = unknown> implements Iterable<MapleEntry<T>> {
       throw new Error(`maple tree invalid: ${this.#handles.live} live entry handles but ${counts.size} in the tree`);
     }
   }
+}
+
+/**
+ * A new tree, made outside the class body: a class that names itself inside its body is renamed
+ * by the bundler (`_MapleTree`), so MapleTree's own methods make trees through this.
+ */
+function newTree<T, K extends Index>(options: MapleTreeOptions<Index> | undefined): MapleTree<T, K> {
+  return new MapleTree<T, Index>(options) as unknown as MapleTree<T, K>;
 }

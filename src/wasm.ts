@@ -1,8 +1,10 @@
 // The one module that owns the WebAssembly instance and its memory views.
 //
-// The core's bytes are embedded in the bundle and compiled synchronously at import, so the
-// library is usable at once. Memory views are re-created whenever memory has grown (growth
-// detaches the old ArrayBuffer).
+// The core's bytes are embedded in the bundle and compiled synchronously on first use (the first
+// tree or pool made), not at import: importing the package costs nothing until then. `core` is
+// a placeholder that compiles on its first property access and then replaces itself (a live
+// binding) with the instance's exports, so later calls go straight to wasm. Memory views are
+// re-created whenever memory has grown (growth detaches the old ArrayBuffer).
 
 import coreBytes from 'virtual:maple-core';
 
@@ -37,6 +39,7 @@ export interface Core {
   treeDelete(tree: number): void;
   height(tree: number): number;
   nodeCount(tree: number): number;
+  treeCount(tree: number): number;
   treeStore(tree: number, first: number, last: number, entry: number, gfp: number): number;
   treeInsert(tree: number, first: number, last: number, entry: number, gfp: number): number;
   treeLoad(tree: number, index: number): number;
@@ -74,6 +77,7 @@ export interface Core {
 const ADDRESS_EXPORTS = ['poolNew', 'treeNew', 'stateNew', 'batchNew', 'validateInfo'] as const;
 
 let memory!: WebAssembly.Memory;
+let started = false;
 
 function readAsString(ptr: number): string {
   if (!ptr) return '';
@@ -105,17 +109,39 @@ function instantiate(): Core {
   return core;
 }
 
-/** The core instance, shared by every pool and tree. */
-export const core: Core = instantiate();
+let KEYS = 0;
+let OUT = 0;
+let view = new DataView(new ArrayBuffer(0));
+let f64s = new Float64Array(0);
 
-const KEYS = (core.KEYS.value as number) >>> 0;
-const OUT = (core.OUT.value as number) >>> 0;
-let view = new DataView(core.memory.buffer);
-let f64s = new Float64Array(core.memory.buffer);
+/** Ranges a walk's batch holds at most: a shorter batch is the last. Set by the first use. */
+export let BATCH_CAPACITY = 0;
+
+/** Compile and instantiate the core, once; every module reaches it through `core`. */
+function start(): Core {
+  const real = instantiate();
+  started = true;
+  KEYS = (real.KEYS.value as number) >>> 0;
+  OUT = (real.OUT.value as number) >>> 0;
+  view = new DataView(memory.buffer);
+  f64s = new Float64Array(memory.buffer);
+  BATCH_CAPACITY = real.batchCapacity();
+  core = real;
+  return real;
+}
+
+/**
+ * The core instance, shared by every pool and tree: until first used, a stand-in that starts it
+ * and hands over (nothing in the facade keeps a reference to the stand-in).
+ */
+export let core: Core = new Proxy({} as Core, {
+  get: (_target, name) => ((started ? core : start()) as unknown as Record<string | symbol, unknown>)[name],
+});
 
 /** Re-create the views when memory has grown: growth detaches the old buffer (length 0). */
 function refresh(): void {
   if (f64s.length === 0) {
+    if (!started) start();
     f64s = new Float64Array(memory.buffer);
     view = new DataView(memory.buffer);
   }
@@ -155,8 +181,6 @@ export const out = {
   setNext: (next: number | bigint): void => mem().setBigUint64(OUT + 8, BigInt(next), true),
 };
 
-/** Ranges a walk's batch holds at most: a shorter batch is the last. */
-export const BATCH_CAPACITY = core.batchCapacity();
 
 /** Float64 words of linear memory, current after any growth. */
 export function f64View(): Float64Array {

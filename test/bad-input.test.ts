@@ -2,7 +2,7 @@
 // value) or TypeError (wrong type) whose message names the argument, inverted ranges a
 // RangeError, bad entries a RangeError / TypeError, and after any throw the tree is unchanged.
 import { describe, expect, test } from 'vitest';
-import { MapleTree, NodePool, ULONG_MAX } from '../src/index';
+import { MapleTree, NodePool, ULONG_MAX, MapleError, UseAfterFreeError, FaultControls } from '../src/index';
 
 const RANGE_BAD: [string, unknown][] = [
   ['negative', -1],
@@ -144,6 +144,97 @@ describe('constructor options', () => {
   test('a pool that is not a NodePool is a TypeError; an unknown entry mode a RangeError', () => {
     expect(() => new MapleTree({ pool: {} as NodePool })).toThrow(TypeError);
     expect(() => new MapleTree({ entries: 'string' as 'object' })).toThrow(RangeError);
+  });
+
+  test('options that are not an object are a TypeError naming options', () => {
+    const pool = new NodePool();
+    const before = pool.stats();
+    for (const [bad, what] of [[5, 'number'], ['x', 'string'], [true, 'boolean'], [[1], 'an array'], [() => 1, 'function']] as const) {
+      expect(() => new MapleTree(bad as never)).toThrow(TypeError);
+      expect(() => new MapleTree(bad as never)).toThrow(`MapleTree: options must be an object, got ${what}`);
+    }
+    expect(new MapleTree(undefined).size).toBe(0);
+    expect(new MapleTree(null as never).size).toBe(0); // as with no options
+    expect(pool.stats()).toEqual(before);
+  });
+
+  test('FaultControls come from a NodePool only', () => {
+    expect(() => new FaultControls(12345)).toThrow(TypeError);
+    expect(() => new FaultControls(12345)).toThrow(/pool\.faults/);
+    expect(new NodePool().faults).toBeInstanceOf(FaultControls);
+  });
+});
+
+describe('erase takes a gfp', () => {
+  test("a bad gfp is a TypeError; 'nowait' is honoured where 'kernel' may fall back", () => {
+    const pool = new NodePool();
+    const mt = new MapleTree<number>({ pool, entries: 'number' });
+    for (let i = 0; i < 400; i++) mt.storeRange(i * 10, i * 10 + 5, i);
+    expect(() => mt.erase(10, 'sometimes' as never)).toThrow(TypeError);
+    expect(() => mt.erase(10, 'sometimes' as never)).toThrow(/erase: gfp must be 'kernel' or 'nowait'/);
+    // An erase that needs nodes (the leaf underflows): found with every allocation failing, the
+    // emergency reserve too (it would let any erase through); a tried erase is put back after.
+    pool.faults.failReserve(true);
+    let needy = -1;
+    for (let i = 0; i < 400 && needy < 0; i++) {
+      pool.faults.failAfter(0);
+      try {
+        mt.erase(i * 10);
+      } catch (e) {
+        expect((e as MapleError).code).toBe('ENOMEM');
+        needy = i * 10;
+      } finally {
+        pool.faults.off();
+      }
+      if (needy < 0) mt.storeRange(i * 10, i * 10 + 5, i);
+    }
+    expect(needy).toBeGreaterThanOrEqual(0);
+    // No 'nowait' allocation may succeed: 'nowait' fails, 'kernel' falls back and succeeds.
+    pool.faults.nonKernelBudget(0);
+    expect(() => mt.erase(needy, 'nowait')).toThrow(MapleError);
+    expect(mt.load(needy)).toBe(needy / 10);
+    expect(mt.erase(needy, 'kernel')).toBe(needy / 10);
+    pool.faults.off();
+    mt.validate();
+  });
+});
+
+describe('allocation-range errors give their reason', () => {
+  test('allocRange, allocRRange and allocCyclic on a tree without allocRange say so', () => {
+    const mt = new MapleTree<string>();
+    for (const call of [() => mt.allocRange(4, 'a'), () => mt.allocRRange(4, 'a'), () => mt.allocCyclic('a', 0, 100, 0)]) {
+      expect(call).toThrow(MapleError);
+      expect(call).toThrow(/EINVAL \(the tree does not track gaps: make it with new MapleTree\(\{ allocRange: true \}\)/);
+    }
+    expect(mt.size).toBe(0);
+  });
+
+  test('size 0 or a window smaller than size: EINVAL naming min, max and size', () => {
+    const mt = new MapleTree<string>({ allocRange: true });
+    expect(() => mt.allocRange(0, 'a')).toThrow(/allocRange: EINVAL \(need 1 <= size <= max - min \+ 1 \(min 0, max 18446744073709551615, size 0\)\)/);
+    expect(() => mt.allocRRange(10, 'a', 5, 10)).toThrow(/allocRRange: EINVAL \(need 1 <= size <= max - min \+ 1 \(min 5, max 10, size 10\)\)/);
+    expect(mt.allocRange(6, 'a', 5, 10)).toBe(5);
+  });
+});
+
+describe('use after free', () => {
+  test('throws UseAfterFreeError naming MapleTree and the method', () => {
+    const mt = new MapleTree<string>();
+    mt.store(1, 'a');
+    mt.free();
+    for (const [call, op] of [[() => mt.store(2, 'b'), 'store'], [() => mt.load(1), 'use'],
+      [() => mt.find(0), 'walk'], [() => mt.size, 'use']] as const) {
+      expect(call).toThrow(UseAfterFreeError);
+      expect(call).toThrow(`MapleTree.${op}: used after free()`);
+    }
+    try {
+      mt.erase(1);
+    } catch (e) {
+      expect(e).toBeInstanceOf(UseAfterFreeError);
+      expect((e as UseAfterFreeError).object).toBe('MapleTree');
+      expect((e as UseAfterFreeError).name).toBe('UseAfterFreeError');
+    }
+    expect.assertions(11);
   });
 });
 

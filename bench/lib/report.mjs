@@ -78,7 +78,7 @@ export function renderMarkdown(report) {
     (bi.uncommitted?.length ? ` + uncommitted changes in ${bi.uncommitted.join(', ')}` : ''));
   L.push('');
   L.push('Ops/s are medians; `maple/X` is maple-wasm ops/s ÷ X ops/s from the same run (above 1: maple-wasm faster). ' +
-    'Workloads per bench-workloads.md (ranges [16i, 16i+9], mulberry32 seed 1). Each cell was checked for identical ' +
+    'Workloads as bench/README.md describes them (ranges [16i, 16i+9], mulberry32 seed 1). Each cell was checked for identical ' +
     'checksums across all implementations before timing.');
   for (const b of report.sizes) {
     L.push('');
@@ -131,6 +131,19 @@ export function renderMarkdown(report) {
   }
   const notes = new Map();
   for (const b of report.sizes) for (const w of b.workloads) for (const [n, r] of Object.entries(w.results)) if (r.note) notes.set(`${n}, ${w.id}`, r.note);
+  if (report.bundle) {
+    L.push('');
+    L.push('## Size of a one-line app');
+    L.push('');
+    L.push('Make a structure and store one range; bundled and minified with esbuild, then gzipped (level 9); ' +
+      '`node bench/lib/size.mjs` prints the same.');
+    L.push('');
+    L.push('| library | minified | gzipped |');
+    L.push('|---|---|---|');
+    for (const [name, s] of Object.entries(report.bundle)) {
+      L.push(`| ${name} | ${(s.minified / 1000).toFixed(1)} kB | ${(s.gzipped / 1000).toFixed(1)} kB |`);
+    }
+  }
   if (notes.size) {
     L.push('');
     L.push('## Notes on peers');

@@ -1,4 +1,4 @@
-// W1..W8 of /work/shared/bench-workloads.md as data: what each sample prepares (untimed), what it
+// W1..W8 (described in bench/README.md) as data: what each sample prepares (untimed), what it
 // times, and the checksum it leaves. Every random sequence starts from mulberry32(1) on its own.
 import { mulberry32, shuffled, draws } from './rng.mjs';
 import { Digest } from './impls.mjs';

@@ -588,6 +588,11 @@ export interface FuzzOptions {
    * and rebalances across many levels. The growth ops count towards `ops`.
    */
   deep?: boolean;
+  /**
+   * Stop generating once Date.now() reaches this (checked every 64 operations): the run ends
+   * early, checked as far as it went, with `stopped` set.
+   */
+  deadline?: number;
 }
 
 /** Height a deep run grows its tree to before the failures start. */
@@ -599,7 +604,7 @@ export function defaultMode(seed: number): FaultMode {
 
 class Generator {
   readonly rnd: () => number;
-  constructor(readonly opts: Required<Omit<FuzzOptions, 'shrinkMs'>>) {
+  constructor(readonly opts: Required<Omit<FuzzOptions, 'shrinkMs' | 'deadline'>>) {
     this.rnd = mulberry32(opts.seed * 2654435761 + 17);
   }
 
@@ -715,7 +720,7 @@ class Generator {
   }
 }
 
-function fullOptions(o: FuzzOptions): Required<Omit<FuzzOptions, 'shrinkMs'>> {
+function fullOptions(o: FuzzOptions): Required<Omit<FuzzOptions, 'shrinkMs' | 'deadline'>> {
   return {
     seed: o.seed,
     ops: o.ops,
@@ -732,11 +737,13 @@ function fullOptions(o: FuzzOptions): Required<Omit<FuzzOptions, 'shrinkMs'>> {
  * and the operations; throws FuzzFailure (with the shrunk, replayable op list) on failure.
  */
 export function fuzzSeed(options: FuzzOptions): RunResult & {
-  list: Op[]; entries: Entries; mode: FaultMode;
+  list: Op[]; entries: Entries; mode: FaultMode; stopped: boolean;
   /** Deep runs: the height and ranges tree 0 had when the failures started, after how many ops. */
   grown?: { height: number; ranges: number; ops: number };
 } {
   const o = fullOptions(options);
+  const deadline = options.deadline ?? Infinity;
+  let stopped = false;
   const cfg: RunConfig = { entries: o.entries, seed: o.seed };
   const gen = new Generator(o);
   const list: Op[] = [];
@@ -758,6 +765,10 @@ export function fuzzSeed(options: FuzzOptions): RunResult & {
       grown = { height: runner.trees[0]?.height ?? 0, ranges: runner.models[0]?.size ?? 0, ops: list.length };
     }
     for (let i = list.length; i < o.ops; i++) {
+      if ((i & 63) === 63 && Date.now() >= deadline) {
+        stopped = true;
+        break;
+      }
       const op = gen.next(runner, i === grown?.ops ? 0 : i);
       list.push(op);
       runner.exec(op);
@@ -765,7 +776,7 @@ export function fuzzSeed(options: FuzzOptions): RunResult & {
     }
     const r = runner.finish();
     spare = runner.pool;
-    return { ...r, ops: list.length, list, entries: o.entries, mode: o.mode, grown };
+    return { ...r, ops: list.length, list, entries: o.entries, mode: o.mode, stopped, grown };
   } catch (e) {
     (e as { at?: number }).at ??= list.length - 1;
     throw failure(e, list, cfg, options.shrinkMs ?? 20_000, `maple fuzz (mode '${o.mode}')`);
@@ -786,6 +797,8 @@ export interface ExhaustiveResult {
   runs: number;
   /** Runs in which some operation failed with ENOMEM. */
   runsWithEnomem: number;
+  /** Whether the deadline came before every allocation had been failed. */
+  stopped: boolean;
   /** Write types of the failed allocations over all runs ('invalid' for dup and bulk reservations). */
   failedTypes: Set<string>;
 }
@@ -795,14 +808,16 @@ export interface ExhaustiveResult {
  * re-run it from scratch with failNth(k), and with failAfter(k - 1), checking after every op.
  * Fault ops in the sequence are dropped.
  */
-export function exhaustive(ops: Op[], entries: Entries = 'number', shrinkMs = 10_000): ExhaustiveResult {
+export function exhaustive(ops: Op[], entries: Entries = 'number', shrinkMs = 10_000,
+                           deadline = Infinity): ExhaustiveResult {
   const plain = ops.filter((op) => op.t !== 'fault');
   const cfg: RunConfig = { entries };
   const base = replay(plain, cfg, shrinkMs);
   let runs = 1;
   let runsWithEnomem = 0;
   const failedTypes = new Set<string>();
-  for (let k = 1; k <= base.asked; k++) {
+  let k = 1;
+  for (; k <= base.asked && Date.now() < deadline; k++) {
     for (const arm of [{ t: 'fault', m: 'nth', n: k }, { t: 'fault', m: 'after', n: k - 1 }] as Op[]) {
       const seq = [arm, ...plain];
       const r = replay(seq, { entries, seed: undefined }, shrinkMs);
@@ -815,5 +830,5 @@ export function exhaustive(ops: Op[], entries: Entries = 'number', shrinkMs = 10
       }
     }
   }
-  return { asked: base.asked, runs, runsWithEnomem, failedTypes };
+  return { asked: base.asked, runs, runsWithEnomem, failedTypes, stopped: k <= base.asked };
 }

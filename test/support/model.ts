@@ -195,6 +195,7 @@ export function expectSame<T>(mt: MapleTree<T>, model: Model<T>, what = 'content
     i++;
   }
   if (i !== want.length) throw new Error(`${what}: tree ends after ${i} ranges, model has ${want.length} (next: ${show(want[i])})`);
+  if (mt.size !== want.length) throw new Error(`${what}: size is ${mt.size}, the tree holds ${want.length} ranges`);
 }
 
 /** expectSame plus vitest assertions on isEmpty and spot loads; for use inside plain tests. */

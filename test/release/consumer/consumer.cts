@@ -1,0 +1,9 @@
+// A CommonJS consumer (require), compiled under node16 against the installed tarball.
+import maple = require('maple-wasm');
+
+const mt = new maple.MapleTree<string>();
+mt.store(1, 'one');
+const s: string | undefined = mt.load(1);
+// @ts-expect-error: load returns string | undefined, never a number
+const wrong: number = mt.load(1);
+export = { s, wrong };
