@@ -6,7 +6,7 @@ export default defineConfig({
   plugins: [mapleCore('debug.wasm')],
   test: {
     include: ['test/**/*.test.ts'],
-    exclude: ['test/release/**'],
+    exclude: ['test/release/**', 'test/heavy/**'],
     testTimeout: 120_000,
     hookTimeout: 60_000,
   },

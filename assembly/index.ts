@@ -2,24 +2,26 @@
 // passed as NaN is read from KEYS instead, which is how bigint keys up to 2^64 - 1 arrive.
 // Results wider than a return value are written to OUT for src/wasm.ts to read.
 
-import { EINVAL } from './config';
+import { EINVAL, EBUSY } from './config';
 import {
   poolCreate, poolPages, poolReserved, poolNodesInUse, poolNodesFree, poolAllocations, poolFrees, poolTrees,
   memoryBytes, objAlloc, objFree, OBJ_LARGE, OBJ_PAGE, faultSet, faultBudget, faultStat, setAllocContext,
+  poolRelease, poolDrop, poolSettle, poolShrink, setMemoryCap, freePagesCount,
+  poolEmergency, poolEmergencyUsed, setReserveFails,
 } from './pool';
 import { treeCreate, treeRelease, treeHeight, treeNodes, treeNext, treePool, treeCount as treeCountOf, setTreeCount } from './tree';
 import {
-  mtStoreRange, mtInsertRange, mtErase, masErase, wrStoreGfp, wrPrepare, wrRequest, wrCommit,
-  OP_STORE, OP_PREALLOCATE, OP_STORE_PREALLOC, OP_EXPECTED_ENTRIES, OP_NOMEM,
+  mtStoreRange, mtInsertRange, mtErase, masErase, masSettle, wrStoreGfp, wrPrepare, wrRequest,
+  wrCommit, wrKernelType, OP_STORE, OP_PREALLOCATE, OP_STORE_PREALLOC, OP_EXPECTED_ENTRIES, OP_NOMEM,
 } from './write';
 import { freeTree } from './rebuild';
 import {
-  mtLoad, masSetRange, masWalk, masFind, masFindRev, masNext, masPrev, masNextRange,
-  masPrevRange, masPause, masFindBatch, masIndex, masLast, masEntry, masStatus, masTree, masRequest,
-  setMasStatus, setMasBulk, MA_START, MA_ERROR,
+  mtLoad, mtLoadMany, masFindColumns, batchStoppedBig, masSetRange, masReset, masWalk, masFind, masFindRev, masNext, masPrev, masPause,
+  masFindBatch, masRevalidate, masStartArea, masSetArea, masAreaBusy, masIndex, masLast, masEntry,
+  masStatus, masTree, masRequest, setMasBulk, masStoreType, setMasStoreType, MA_ERROR,
 } from './walk';
 import { reserved, reserveFill, reserveDrain, fitStat, fitReset } from './prealloc';
-import { validateTree, VAL_INFO, dumpTree, dumpText } from './validate';
+import { validateTree, VAL_INFO, dumpBegin, dumpChunk } from './validate';
 import { mtDup } from './dup';
 import { mtEmptyArea, mtAllocRange, mtAllocCyclic, gapVisits } from './gap';
 import { RANGE64_SLOTS } from './node';
@@ -47,6 +49,8 @@ export function poolStat(pool: usize, which: i32): f64 {
     case 3: return <f64>poolAllocations(pool);
     case 4: return <f64>poolFrees(pool);
     case 5: return <f64>poolReserved(pool);
+    case 6: return <f64>poolEmergency(pool);
+    case 7: return <f64>poolEmergencyUsed(pool);
   }
   return -1;
 }
@@ -56,11 +60,22 @@ export function poolTreeNodes(pool: usize): f64 {
   for (let t = poolTrees(pool); t != 0; t = treeNext(t)) sum += <f64>treeNodes(t);
   return sum;
 }
-export function linearMemoryBytes(): f64 { return <f64>memoryBytes(); }
+export function linearMemoryBytes(): f64 { return memoryBytes(); }
+/** Free an idle pool (no tree, no node in use): 1, or 0 (nothing changed) when it is not idle. */
+export function poolFree(pool: usize): i32 { return poolRelease(pool) ? 1 : 0; }
+/** The pool's JS object was collected: free it now or once it is idle. */
+export function poolDropped(pool: usize): void { poolDrop(pool); }
+/** Give back the pool's wholly free pages; returns how many. */
+export function poolGiveBack(pool: usize): u32 { return poolShrink(pool); }
+/** Pages given back by pools and not yet reused. */
+export function pagesFree(): u32 { return freePagesCount(); }
+/** Cap linear memory at `pages` 64 KiB pages (0: no cap). For tests of a full memory. */
+export function memoryCap(pages: i32): void { setMemoryCap(pages); }
 export function poolFaults(pool: usize, mode: u32, count: u32, rate: u32, seed: u32): void {
   faultSet(pool, mode, count, rate, seed);
 }
 export function poolBudget(pool: usize, budget: i32): void { faultBudget(pool, budget); }
+export function poolReserveFails(pool: usize, on: i32): void { setReserveFails(pool, on != 0); }
 export function poolFaultStat(pool: usize, which: i32): f64 { return faultStat(pool, which); }
 export function preallocFit(type: i32, which: i32): f64 { return fitStat(type, which); }
 export function preallocFitReset(): void { fitReset(); }
@@ -74,8 +89,10 @@ export function treeDestroy(tree: usize): void {
 /** Non-NULL ranges the tree holds (O(1): a count every write keeps). */
 export function treeCount(tree: usize): f64 { return <f64>treeCountOf(tree); }
 export function treeDelete(tree: usize): void {
+  const pool = treePool(tree);
   freeTree(tree);
   treeRelease(tree);
+  poolSettle(pool);
 }
 export function height(tree: usize): i32 { return treeHeight(tree); }
 export function nodeCount(tree: usize): u32 { return treeNodes(tree); }
@@ -88,6 +105,13 @@ export function treeInsert(tree: usize, first: f64, last: f64, entry: f64, gfp: 
 }
 export function treeLoad(tree: usize, index: f64): f64 {
   return <f64>mtLoad(tree, key(index, 0));
+}
+/**
+ * Entries at n keys read from keys (f64, or u64 when big != 0) written to out as f64 (numeric !=
+ * 0: the stored number, NaN for nothing; else the entry word). -1, or the first bad key's position.
+ */
+export function treeLoadMany(tree: usize, keys: usize, out: usize, n: i32, big: i32, numeric: i32): i32 {
+  return mtLoadMany(tree, keys, out, n, big != 0, numeric != 0);
 }
 export function treeErase(tree: usize, index: f64, gfp: u32): i32 {
   return mtErase(tree, key(index, 0), OUT + 16, gfp);
@@ -105,14 +129,27 @@ export function stateNew(tree: usize): usize {
 }
 /** Free a state, giving its reserve back to the pool it came from first. */
 export function stateFree(mas: usize): void {
-  reserveDrain(mas, load<usize>(mas, 56));
+  const pool = load<usize>(mas, 56);
+  if (reserved(mas) != 0) {
+    reserveDrain(mas, pool);
+    poolSettle(pool);
+  }
   objFree(mas, OBJ_LARGE);
+}
+/**
+ * Point a state (a walk's, reused) at another tree: cleared as stateNew leaves it. The state must
+ * hold no reserve.
+ */
+export function stateBind(mas: usize, tree: usize): void {
+  memory.fill(mas, 0, OBJ_LARGE);
+  store<usize>(mas, tree);
+  store<usize>(mas, treePool(tree), 56);
 }
 export function stateSet(mas: usize, index: f64, last: f64): void {
   masSetRange(mas, key(index, 0), key(last, 1));
 }
 export function statePause(mas: usize): void { masPause(mas); }
-export function stateSetStatus(mas: usize, status: i32): void { setMasStatus(mas, status); }
+export function stateReset(mas: usize): void { masReset(mas); }
 
 /** Copy the state's range and entry to OUT; pass the result through. */
 function out(mas: usize, r: i32): i32 {
@@ -125,21 +162,28 @@ function out(mas: usize, r: i32): i32 {
 
 /**
  * State walks by number, bound in one place: 0 walk, 1 find, 2 findRev, 3 next, 4 prev,
- * 5 nextRange, 6 prevRange, 7 read (just copy the state to OUT).
+ * 5 nextRange, 6 prevRange, 7 read (just copy the state to OUT), 8 findRange, 9 findRangeRev.
+ * Returns 1 when the walk returned an entry (in OUT with the state's range and status), else 0.
+ * A state whose tree changed under it walks again from its index first.
  */
 export function stateOp(mas: usize, op: i32, limit: f64): i32 {
   const lim = key(limit, 2);
+  if (op != 7) masRevalidate(mas);
+  let entry: u64 = 0;
   switch (op) {
-    case 0: masWalk(mas); return out(mas, 1);
-    case 1: return out(mas, masFind(mas, lim));
-    case 2: return out(mas, masFindRev(mas, lim));
-    case 3: return out(mas, masNext(mas, lim));
-    case 4: return out(mas, masPrev(mas, lim));
-    case 5: return out(mas, masNextRange(mas, lim));
-    case 6: return out(mas, masPrevRange(mas, lim));
-    case 7: return out(mas, 1);
+    case 0: entry = masWalk(mas); break;
+    case 1: entry = masFind(mas, lim, false); break;
+    case 2: entry = masFindRev(mas, lim, false); break;
+    case 3: entry = masNext(mas, lim, false); break;
+    case 4: entry = masPrev(mas, lim, false); break;
+    case 5: entry = masNext(mas, lim, true); break;
+    case 6: entry = masPrev(mas, lim, true); break;
+    case 7: entry = masEntry(mas); break;
+    case 8: entry = masFind(mas, lim, true); break;
+    case 9: entry = masFindRev(mas, lim, true); break;
+    default: return -1;
   }
-  return -1;
+  return out(mas, <i32>(entry != 0));
 }
 
 /** Ranges a walk's batch buffer (a 4 KiB page, 24 bytes a range) holds. */
@@ -154,13 +198,26 @@ export function batchFree(buf: usize): void { objFree(buf, OBJ_PAGE); }
  * crosses the boundary once per batch instead of once per entry. Returns how many were written.
  */
 export function stateFindBatch(mas: usize, limit: f64, buf: usize): i32 {
+  masRevalidate(mas);
   return masFindBatch(mas, key(limit, 2), buf, BATCH_MAX);
+}
+
+/**
+ * A range cursor's batch (numeric trees): the next entries up to limit as three f64 columns of
+ * BATCH_MAX each in the page at buf: index, last, the stored number. Returns the count, or -1
+ * when it stopped at a range reaching past 2^53 - 1 (a column of f64 cannot hold it).
+ */
+export function stateFindColumns(mas: usize, limit: f64, buf: usize): i32 {
+  masRevalidate(mas);
+  const n = masFindColumns(mas, key(limit, 2), buf, BATCH_MAX);
+  return n == 0 && batchStoppedBig ? -1 : n;
 }
 
 /** mas_store_gfp over the state's range. 0 or -ENOMEM (state in error, request recorded). */
 export function stateStore(mas: usize, entry: f64, gfp: u32): i32 {
   const r = wrStoreGfp(masTree(mas), masIndex(mas), masLast(mas), word(entry), mas, gfp, OP_STORE);
-  if (r == 0) setMasStatus(mas, MA_START);
+  setMasStoreType(mas, wrKernelType());
+  if (r == 0) masSettle(mas);
   return r;
 }
 
@@ -169,9 +226,11 @@ export function statePreallocate(mas: usize, entry: f64, gfp: u32): i32 {
   const tree = masTree(mas);
   const type = wrPrepare(tree, masIndex(mas), masLast(mas), word(entry));
   const request = wrRequest(type);
+  setMasStoreType(mas, wrKernelType());
   setAllocContext(OP_PREALLOCATE, type);
   if (reserveFill(mas, treePool(tree), request, gfp) < 0) {
     reserveDrain(mas, treePool(tree));
+    masReset(mas);
     return out(mas, -12);
   }
   store<i32>(OUT, request, 28);
@@ -186,6 +245,7 @@ export function stateStorePrealloc(mas: usize, entry: f64): i32 {
   const tree = masTree(mas);
   const type = wrPrepare(tree, masIndex(mas), masLast(mas), word(entry));
   const request = wrRequest(type);
+  setMasStoreType(mas, wrKernelType());
   if (request > reserved(mas)) {
     store<i32>(OUT, request, 28);
     return -EINVAL;
@@ -193,17 +253,24 @@ export function stateStorePrealloc(mas: usize, entry: f64): i32 {
   setAllocContext(OP_STORE_PREALLOC, type);
   const r = wrCommit(tree, type, mas, request);
   reserveDrain(mas, treePool(tree));
-  setMasStatus(mas, MA_START);
+  if (r == 0) masSettle(mas);
   return r;
 }
 
-export function stateErase(mas: usize, gfp: u32): i32 { return masErase(mas, OUT + 16, gfp); }
+export function stateErase(mas: usize, gfp: u32): i32 {
+  const r = masErase(mas, OUT + 16, gfp);
+  if (r != 0) setMasStoreType(mas, wrKernelType());
+  if (r == 1) masSettle(mas);
+  return r;
+}
 export function stateDestroy(mas: usize): void {
   reserveDrain(mas, treePool(masTree(mas)));
   setMasBulk(mas, false);
 }
 export function stateAllocated(mas: usize): i32 { return reserved(mas); }
 export function stateRequest(mas: usize): i32 { return masRequest(mas); }
+/** The kernel's store type (enum store_type) of the last write prepared through the state. */
+export function stateStoreType(mas: usize): i32 { return masStoreType(mas); }
 
 /**
  * mas_expected_entries: one reservation for bulk-loading n entries in order (a gap before each
@@ -233,7 +300,7 @@ export function stateNomem(mas: usize, gfp: u32): i32 {
     reserveDrain(mas, treePool(tree));
     return 0;
   }
-  setMasStatus(mas, MA_START);
+  masReset(mas);
   return 1;
 }
 
@@ -242,11 +309,27 @@ export function stateNomem(mas: usize, gfp: u32): i32 {
 export function treeEmptyArea(tree: usize, min: f64, max: f64, size: f64, forward: i32): i32 {
   return mtEmptyArea(tree, key(min, 0), key(max, 1), key(size, 2), forward != 0, OUT);
 }
-/** As treeEmptyArea, and point the state at the found range (mas_empty_area[_rev]). */
+/**
+ * As treeEmptyArea, and point the state at the found range (mas_empty_area[_rev]): on the gap's
+ * leaf slot, active. The search always starts from the root (the kernel's from a state in start).
+ * EINVAL changes nothing; EBUSY leaves the state in error over the window, or, in a tree
+ * without nodes, as it was (root or none).
+ */
 export function stateEmptyArea(mas: usize, min: f64, max: f64, size: f64, forward: i32): i32 {
+  const lo = key(min, 0);
+  const hi = key(max, 1);
   const n = key(size, 2);
-  const r = mtEmptyArea(masTree(mas), key(min, 0), key(max, 1), n, forward != 0, OUT);
-  if (r == 0) masSetRange(mas, load<u64>(OUT), load<u64>(OUT) + n - 1);
+  const tree = masTree(mas);
+  if (lo > hi || n == 0 || hi - lo < n - 1) return -EINVAL;
+  masReset(mas);
+  masStartArea(mas);
+  const r = mtEmptyArea(tree, lo, hi, n, forward != 0, OUT);
+  if (r == 0) {
+    const start = load<u64>(OUT);
+    masSetArea(mas, start, start + n - 1);
+  } else if (r == -EBUSY && treeHeight(tree) > 0) {
+    masAreaBusy(mas, lo, hi);
+  }
   return r;
 }
 export function treeAllocRange(tree: usize, size: f64, entry: f64, min: f64, max: f64,
@@ -262,5 +345,7 @@ export function lastGapVisits(): u32 { return gapVisits; }
 // ── validation ──
 export function validate(tree: usize): i32 { return validateTree(tree); }
 export function validateInfo(): usize { return VAL_INFO; }
-export function dump(tree: usize): usize { return dumpTree(tree); }
-export function dumpPtr(): usize { return dumpText(); }
+/** Start mt_dump of tree, its walk kept in st (a state object, 1 KiB). */
+export function dumpStart(tree: usize, st: usize): void { dumpBegin(tree, st); }
+/** The next whole lines of the dump into buf (a batch page); bytes written, 0 at the end. */
+export function dumpNext(st: usize, buf: usize): usize { return dumpChunk(st, buf, OBJ_PAGE); }

@@ -19,6 +19,12 @@
 //   44 mode u32 · 48 countdown u32 · 52 rate u32 (of 2^32) · 56 prng u32 · 60 budget u32
 //   64 asked u64 · 72 failed u64 · 80 last failure: op u32, 84 write type u32, 88 gfp u32,
 //   96 which allocation (the asked count at the time) u64 · 104 nodes held in ma_state reserves u32
+//   92 nodes taken from the emergency reserve u32 · 108 flags u32 (1 dropped by JS, free when idle · 2 shrunk · 4 injected faults fail the
+//   emergency reserve too) · 112 next pool u32 · 116 emergency reserve u32 (list through offset 8)
+//   120 its nodes u16 · 122 nodes it should hold u16 · 124 frees + pages at the last shrink u32
+//
+// The emergency reserve (see emergencyTopUp) is a few nodes only freeing writes may use: erases
+// and NULL stores draw on it when the normal path fails, so that a full memory can be emptied.
 
 import { setNodeDead, mteIsDead } from './node';
 import { DEBUG, FAULTS } from './config';
@@ -34,34 +40,85 @@ import { DEBUG, FAULTS } from './config';
 
 let chunkNext: usize = 0;
 let chunkEnd: usize = 0;
+/** Pages given back (by pools that shrank or were freed), linked through their first word. */
+let freePages: usize = 0;
+let freePageCount: u32 = 0;
+/** A test's cap on linear memory in 64 KiB pages (0: none beyond the engine's 4 GiB). */
+let memCapPages: i32 = 0;
+/** Every pool, linked through P_NEXT_POOL: where pageAlloc looks for whole free pages. */
+let allPools: usize = 0;
 
 // Memory grows by an eighth of its size (at least 1 MiB): every growth makes the host replace
 // its ArrayBuffer, and growing a page at a time makes that, not the tree, the cost of a store.
 // @ts-ignore: decorator
 @inline const GROW_MIN_PAGES: i32 = 16;
 
-/** A fresh zeroed 4 KiB page, or 0 when linear memory cannot grow. */
+/** memory.grow, but never past the cap. */
+function growBy(pages: i32): i32 {
+  if (memCapPages > 0 && memory.size() + pages > memCapPages) return -1;
+  return memory.grow(pages);
+}
+
+/**
+ * A zeroed 4 KiB page, or 0 when linear memory cannot grow and no pool has a whole page free:
+ * given-back pages first, then the current chunk, then new memory; and when memory cannot grow,
+ * the pools give back the pages all of whose nodes are free (poolShrink), so nodes freed by
+ * erases can become states, batches or another pool's nodes.
+ */
 function pageAlloc(): usize {
-  if (chunkNext == chunkEnd) {
+  if (freePages == 0 && chunkNext == chunkEnd) {
     const want = max(GROW_MIN_PAGES, memory.size() >> 3);
     let pages = want;
-    let before = memory.grow(pages);
+    let before = growBy(pages);
     if (before < 0) {
       pages = 1;
-      before = memory.grow(pages);
-      if (before < 0) return 0;
+      before = growBy(pages);
     }
-    chunkNext = <usize>before * WASM_PAGE;
-    chunkEnd = chunkNext + <usize>pages * WASM_PAGE;
+    if (before >= 0) {
+      chunkNext = <usize>before * WASM_PAGE;
+      chunkEnd = chunkNext + <usize>pages * WASM_PAGE;
+    } else {
+      for (let p = allPools; p != 0 && freePages == 0; p = load<usize>(p, P_NEXT_POOL)) poolShrink(p);
+      if (freePages == 0) return 0;
+    }
+  }
+  if (freePages != 0) {
+    const page = freePages;
+    freePages = load<usize>(page);
+    freePageCount--;
+    memory.fill(page, 0, PAGE_SIZE);
+    return page;
   }
   const page = chunkNext;
   chunkNext += PAGE_SIZE;
   return page;
 }
 
+/** Give a page back for any later pageAlloc. */
+function pageFree(page: usize): void {
+  store<usize>(page, freePages);
+  freePages = page;
+  freePageCount++;
+}
+
+/**
+ * Cap linear memory at `pages` 64 KiB pages (0 lifts the cap): for tests of a full memory. A cap
+ * also drops the rest of the current chunk, so that what is left is exactly the cap's room.
+ */
+export function setMemoryCap(pages: i32): void {
+  memCapPages = pages;
+  if (pages > 0) chunkNext = chunkEnd;
+}
+
+/** Pages given back and not yet reused. */
+export function freePagesCount(): u32 {
+  return freePageCount;
+}
+
 /** Bytes of linear memory in use by the whole module (for memory-per-range reports). */
-export function memoryBytes(): usize {
-  return <usize>memory.size() * WASM_PAGE;
+export function memoryBytes(): f64 {
+  // As f64: 65,536 pages (4 GiB) is 2^32, one past what a u32 holds.
+  return <f64>memory.size() * <f64>WASM_PAGE;
 }
 
 // ── small objects (pool, tree and state headers, batch buffers) ──────────────
@@ -156,6 +213,27 @@ export function objFree(obj: usize, size: usize): void {
 @inline const P_LAST_SEQ: usize = 96;
 // @ts-ignore: decorator
 @inline const P_RESERVED: usize = 104;
+// @ts-ignore: decorator
+@inline const P_FLAGS: usize = 108;
+// @ts-ignore: decorator
+@inline const P_NEXT_POOL: usize = 112;
+// @ts-ignore: decorator
+@inline const P_EMERG_USED: usize = 92;
+// @ts-ignore: decorator
+@inline const P_EMERG: usize = 116;
+// @ts-ignore: decorator
+@inline const P_EMERG_COUNT: usize = 120;
+// @ts-ignore: decorator
+@inline const P_EMERG_WANT: usize = 122;
+// @ts-ignore: decorator
+@inline const P_SHRUNK_AT: usize = 124;
+
+// @ts-ignore: decorator
+@inline const POOL_ORPHAN: u32 = 1;
+// @ts-ignore: decorator
+@inline const POOL_SHRUNK: u32 = 2;
+// @ts-ignore: decorator
+@inline const POOL_RESERVE_FAILS: u32 = 4;
 
 /** Allocation modes, as the kernel's gfp flags: GFP_KERNEL may reclaim, GFP_NOWAIT may not. */
 // @ts-ignore: decorator
@@ -187,7 +265,221 @@ export function setAllocContext(op: u32, type: u32): void {
 }
 
 export function poolCreate(): usize {
-  return objAlloc(OBJ_SMALL);
+  const pool = objAlloc(OBJ_SMALL);
+  if (pool != 0) {
+    store<usize>(pool, allPools, P_NEXT_POOL);
+    allPools = pool;
+  }
+  return pool;
+}
+
+/**
+ * Sort a pool's free list by address (a bottom-up merge sort of the list itself: no memory
+ * needed) and give back every page all 16 of whose nodes are on it. Skipped when nothing was
+ * freed since the last time. Returns the pages given back.
+ */
+export function poolShrink(pool: usize): u32 {
+  // Frees plus pages: changes whenever the free list can have gained a whole page.
+  const before = <u32>poolFrees(pool) + poolPages(pool);
+  const flags = load<u32>(pool, P_FLAGS);
+  if ((flags & POOL_SHRUNK) != 0 && load<u32>(pool, P_SHRUNK_AT) == before) return 0;
+  store<u32>(pool, flags | POOL_SHRUNK, P_FLAGS);
+  const n = poolNodesFree(pool);
+  if (n < NODES_PER_PAGE) {
+    store<u32>(pool, before, P_SHRUNK_AT);
+    return 0;
+  }
+  let head = sortList(load<usize>(pool, P_FREE), n);
+  // Walk the sorted list; a page is whole when its first node starts a run of 16.
+  let given: u32 = 0;
+  let kept: usize = 0; // new list, built in order through `tail`
+  let tail: usize = 0;
+  let node = head;
+  while (node != 0) {
+    let run = node;
+    let count: u32 = 1;
+    let last = node;
+    const page = node & ~(PAGE_SIZE - 1);
+    while (count < NODES_PER_PAGE) {
+      const next = load<usize>(last, 8);
+      if (next == 0 || (next & ~(PAGE_SIZE - 1)) != page) break;
+      last = next;
+      count++;
+    }
+    const after = load<usize>(last, 8);
+    if (count == NODES_PER_PAGE) {
+      pageFree(page);
+      given++;
+    } else {
+      if (tail == 0) kept = run; else store<usize>(tail, run, 8);
+      tail = last;
+      store<usize>(tail, 0, 8);
+    }
+    node = after;
+  }
+  store<usize>(pool, kept, P_FREE);
+  store<u32>(pool, poolPages(pool) - given, P_PAGES);
+  store<u32>(pool, n - given * NODES_PER_PAGE, P_NODES_FREE);
+  store<u32>(pool, <u32>poolFrees(pool) + poolPages(pool), P_SHRUNK_AT);
+  return given;
+}
+
+/** Sort a list of n nodes linked through offset 8 by address; returns the new head. */
+function sortList(head: usize, n: u32): usize {
+  // Bottom-up merge sort: runs of width 1, 2, 4, ... merged pairwise along the list.
+  for (let width: u32 = 1; width < n; width <<= 1) {
+    let rest = head;
+    let newHead: usize = 0;
+    let tail: usize = 0;
+    while (rest != 0) {
+      let a = rest;
+      let b = split(a, width);
+      rest = split(b, width);
+      // merge a and b
+      while (a != 0 || b != 0) {
+        let take: usize;
+        if (b == 0 || (a != 0 && a < b)) { take = a; a = load<usize>(a, 8); }
+        else { take = b; b = load<usize>(b, 8); }
+        if (tail == 0) newHead = take; else store<usize>(tail, take, 8);
+        tail = take;
+      }
+      store<usize>(tail, 0, 8);
+    }
+    head = newHead;
+  }
+  return head;
+}
+
+/** Cut the list after `count` nodes; returns the rest (0 when the list is shorter). */
+function split(list: usize, count: u32): usize {
+  if (list == 0) return 0;
+  let node = list;
+  for (let i: u32 = 1; i < count; i++) {
+    const next = load<usize>(node, 8);
+    if (next == 0) return 0;
+    node = next;
+  }
+  const rest = load<usize>(node, 8);
+  store<usize>(node, 0, 8);
+  return rest;
+}
+
+// ── the emergency reserve ────────────────────────────────────────────────────
+
+// @ts-ignore: decorator
+@inline export function poolEmergency(pool: usize): u32 { return <u32>load<u16>(pool, P_EMERG_COUNT); }
+
+// Nodes the emergency reserve holds beyond one worst-case erase: an erase at a full memory takes
+// the whole worst case from the reserve and gives back what it did not use, but the tree can
+// come out a node larger (a rebuilt level may take one more node than it had), so a long run of
+// erases with nothing else freed wears the reserve down by a node now and then.
+// @ts-ignore: decorator
+@inline const EMERGENCY_SLACK: u32 = 16;
+
+/**
+ * Before a write that adds entries allocates: make the emergency reserve what the worst erase of
+ * a tree of the given height needs (a spanning NULL store: 3h + 1 nodes; the caller passes one
+ * more than the tree's height), topping it up from the free list or new pages. Not an allocation of the write: no fault checks, nothing counted as asked.
+ * When memory cannot grow it stays short, and the write then fails on its own allocation.
+ */
+export function emergencyTopUp(pool: usize, height: i32): void {
+  let want = <u32>load<u16>(pool, P_EMERG_WANT);
+  const need = <u32>(3 * height + 1) + EMERGENCY_SLACK;
+  if (need > want) {
+    want = need;
+    store<u16>(pool, <u16>want, P_EMERG_WANT);
+  }
+  let count = poolEmergency(pool);
+  if (count >= want) return;
+  let head = load<usize>(pool, P_EMERG);
+  while (count < want) {
+    let node = load<usize>(pool, P_FREE);
+    if (node == 0) {
+      if (!poolGrow(pool)) break;
+      node = load<usize>(pool, P_FREE);
+    }
+    store<usize>(pool, load<usize>(node, 8), P_FREE);
+    store<u32>(pool, poolNodesFree(pool) - 1, P_NODES_FREE);
+    store<usize>(node, head, 8); // stays marked dead, as on the free list
+    head = node;
+    count++;
+  }
+  store<usize>(pool, head, P_EMERG);
+  store<u16>(pool, <u16>count, P_EMERG_COUNT);
+}
+
+/**
+ * A node from the emergency reserve for a freeing write whose normal allocation failed, counted
+ * as an allocation of the pool; 0 when the reserve is empty (or injected faults are set to fail
+ * it too).
+ */
+export function emergencyAlloc(pool: usize): usize {
+  const node = load<usize>(pool, P_EMERG);
+  if (node == 0) return 0;
+  if (FAULTS && (load<u32>(pool, P_FLAGS) & POOL_RESERVE_FAILS) != 0 && load<u32>(pool, P_ARMED) != 0) {
+    return 0;
+  }
+  if (DEBUG) assert(mteIsDead(node), 'pool: emergency reserve holds a live node');
+  store<usize>(pool, load<usize>(node, 8), P_EMERG);
+  store<u16>(pool, <u16>(poolEmergency(pool) - 1), P_EMERG_COUNT);
+  store<u32>(pool, poolNodesInUse(pool) + 1, P_IN_USE);
+  store<u64>(pool, poolAllocations(pool) + 1, P_ALLOCS);
+  store<u32>(pool, load<u32>(pool, P_EMERG_USED) + 1, P_EMERG_USED);
+  store<u64>(node, 0); // live, not yet linked
+  return node;
+}
+
+/** Nodes ever taken from the emergency reserve. */
+export function poolEmergencyUsed(pool: usize): u32 { return load<u32>(pool, P_EMERG_USED); }
+
+/** Whether armed fault injection fails the emergency reserve too (FaultControls.failReserve). */
+export function setReserveFails(pool: usize, on: bool): void {
+  const f = load<u32>(pool, P_FLAGS) & ~POOL_RESERVE_FAILS;
+  store<u32>(pool, on ? f | POOL_RESERVE_FAILS : f, P_FLAGS);
+}
+
+/** Whether a pool has no tree and no node in use (so its pages and header may go). */
+export function poolIdle(pool: usize): bool {
+  return poolTrees(pool) == 0 && poolNodesInUse(pool) == 0;
+}
+
+/**
+ * Free a pool: every page back, the header released. Only when idle (poolIdle); returns false,
+ * changing nothing, otherwise.
+ */
+export function poolRelease(pool: usize): bool {
+  if (!poolIdle(pool)) return false;
+  // The emergency nodes join the free list, to go back with their pages.
+  for (let node = load<usize>(pool, P_EMERG); node != 0;) {
+    const next = load<usize>(node, 8);
+    store<usize>(node, load<usize>(pool, P_FREE), 8);
+    store<usize>(pool, node, P_FREE);
+    store<u32>(pool, poolNodesFree(pool) + 1, P_NODES_FREE);
+    node = next;
+  }
+  store<usize>(pool, 0, P_EMERG);
+  store<u16>(pool, 0, P_EMERG_COUNT);
+  store<u32>(pool, 0, P_FLAGS); // not shrunk since: a full shrink
+  poolShrink(pool);
+  if (DEBUG) assert(poolPages(pool) == 0, 'pool: pages left after release');
+  if (allPools == pool) allPools = load<usize>(pool, P_NEXT_POOL);
+  else {
+    let p = allPools;
+    while (load<usize>(p, P_NEXT_POOL) != pool) p = load<usize>(p, P_NEXT_POOL);
+    store<usize>(p, load<usize>(pool, P_NEXT_POOL), P_NEXT_POOL);
+  }
+  objFree(pool, OBJ_SMALL);
+  return true;
+}
+
+/** The JS object of a pool was collected: release it now, or once its last tree and node go. */
+export function poolDrop(pool: usize): void {
+  if (!poolRelease(pool)) store<u32>(pool, load<u32>(pool, P_FLAGS) | POOL_ORPHAN, P_FLAGS);
+}
+
+/** After a tree or state of pool went: release the pool if it was dropped and is now idle. */
+export function poolSettle(pool: usize): void {
+  if ((load<u32>(pool, P_FLAGS) & POOL_ORPHAN) != 0) poolRelease(pool);
 }
 
 // @ts-ignore: decorator
@@ -357,6 +649,27 @@ export function nodeAllocChain(pool: usize, count: u32, after: usize): usize {
  */
 export function nodeFreeChain(pool: usize, first: usize, count: u32): void {
   if (count == 0) return;
+  store<u32>(pool, poolNodesInUse(pool) - count, P_IN_USE);
+  store<u64>(pool, poolFrees(pool) + count, P_FREES);
+  // The emergency reserve, when short (after an erase drew on it), is refilled first.
+  let e = poolEmergency(pool);
+  if (e < <u32>load<u16>(pool, P_EMERG_WANT)) {
+    const want = <u32>load<u16>(pool, P_EMERG_WANT);
+    let head = load<usize>(pool, P_EMERG);
+    while (count > 0 && e < want) {
+      if (DEBUG) assert(!mteIsDead(first), 'pool: double free of a node');
+      const next = load<usize>(first, 8);
+      setNodeDead(first);
+      store<usize>(first, head, 8);
+      head = first;
+      first = next;
+      e++;
+      count--;
+    }
+    store<usize>(pool, head, P_EMERG);
+    store<u16>(pool, <u16>e, P_EMERG_COUNT);
+    if (count == 0) return;
+  }
   let node = first;
   for (let i: u32 = 1; ; i++) {
     if (DEBUG) assert(!mteIsDead(node), 'pool: double free of a node');
@@ -368,8 +681,6 @@ export function nodeFreeChain(pool: usize, first: usize, count: u32): void {
   store<usize>(node, load<usize>(pool, P_FREE), 8);
   store<usize>(pool, first, P_FREE);
   store<u32>(pool, poolNodesFree(pool) + count, P_NODES_FREE);
-  store<u32>(pool, poolNodesInUse(pool) - count, P_IN_USE);
-  store<u64>(pool, poolFrees(pool) + count, P_FREES);
 }
 
 /** Free one node: a chain of one. */

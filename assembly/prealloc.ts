@@ -20,7 +20,9 @@
 import { DEBUG, ENOMEM } from './config';
 import { mteNodeType, mtSlots, mtMinEnd } from './node';
 import { lvl, lvEnd, lvEnode } from './tree';
-import { nodeAlloc, nodeAllocChain, nodeFreeChain, GFP_NOWAIT, addPoolReserved } from './pool';
+import {
+  nodeAlloc, nodeAllocChain, nodeFreeChain, emergencyAlloc, poolEmergency, GFP_NOWAIT, addPoolReserved,
+} from './pool';
 
 /** Store types (the kernel's enum store_type, plus the no-op and empty-tree cases). */
 export const WR_INVALID = 0;
@@ -73,9 +75,10 @@ export function reservePush(mas: usize, node: usize): void {
  * on, with the caller's gfp (mas_alloc_nodes, then mas_nomem). Returns 0 or -ENOMEM; on failure
  * the nodes already reserved stay reserved (the caller decides whether to keep them). With no
  * fault armed the nodes come off the free list as one chain: a spanning store's worst case is
- * 3h + 1 nodes, most of which go straight back.
+ * 3h + 1 nodes, most of which go straight back. A freeing write (an erase, a NULL store) passes
+ * `freeing`: when the normal path fails it takes the rest from the pool's emergency reserve.
  */
-export function reserveFill(mas: usize, pool: usize, want: i32, gfp: u32): i32 {
+export function reserveFill(mas: usize, pool: usize, want: i32, gfp: u32, freeing: bool = false): i32 {
   const need = want - reserved(mas);
   if (need <= 0) return 0;
   const first = nodeAllocChain(pool, <u32>need, <usize>load<u32>(mas, S_RESERVE));
@@ -92,6 +95,10 @@ export function reserveFill(mas: usize, pool: usize, want: i32, gfp: u32): i32 {
       mode = gfp;
       node = nodeAlloc(pool, mode);
     }
+    // Only when the emergency reserve covers all that is still missing: else it stays whole.
+    if (node == 0 && freeing && poolEmergency(pool) >= <u32>(want - reserved(mas))) {
+      node = emergencyAlloc(pool);
+    }
     if (node == 0) return -ENOMEM;
     reservePush(mas, node);
   }
@@ -101,6 +108,7 @@ export function reserveFill(mas: usize, pool: usize, want: i32, gfp: u32): i32 {
 /** Give every reserved node back to the pool (mas_destroy). */
 export function reserveDrain(mas: usize, pool: usize): void {
   const count = reserved(mas);
+  if (count == 0) return;
   nodeFreeChain(pool, <usize>load<u32>(mas, S_RESERVE), <u32>count);
   store<u32>(mas, 0, S_RESERVE);
   store<i32>(mas, 0, S_RESERVED);

@@ -244,6 +244,14 @@ function appendNode(lv: usize): void {
   return 2 * mtSlots(type) - 2;
 }
 
+/**
+ * Most items a node at a path level and its sibling may hold for a push: the rightmost leaf
+ * pushes one item fewer (mas_push_data), so appends there find a slot free sooner.
+ */
+function pushLimit(type: u32, lv: usize): i32 {
+  return pushSpace(type) - <i32>(maIsLeaf(type) && lvMax(lv) == MAPLE_MAX);
+}
+
 /** Item count of the sibling at `offset` of a path level's node. */
 function siblingCount(lv: usize, offset: i32): i32 {
   const max = slotMax(lvNode(lv), offset, lvEnd(lv), lvMax(lv));
@@ -258,12 +266,13 @@ function siblingCount(lv: usize, offset: i32): i32 {
 function pushToSibling(k: i32, type: u32): i32 {
   const parent = lvl(LPATH, k - 1);
   const off = lvOffset(parent);
-  if (off > 0 && siblingCount(parent, off - 1) + big <= pushSpace(type)) {
+  const sp = pushLimit(type, lvl(LPATH, k));
+  if (off > 0 && siblingCount(parent, off - 1) + big <= sp) {
     extendLeft(k, false);
     bigPrependNode(lvl(LPATH, k));
     return -1;
   }
-  if (off < lvEnd(parent) && siblingCount(parent, off + 1) + big <= pushSpace(type)) {
+  if (off < lvEnd(parent) && siblingCount(parent, off + 1) + big <= sp) {
     extendRight(k, false);
     appendNode(lvl(RPATH, k));
     return 1;
@@ -279,7 +288,7 @@ export function leafPushSide(ld: i32): i32 {
   if (ld == 0) return 0;
   const parent = lvl(LPATH, ld - 1);
   const off = lvOffset(parent);
-  const space = pushSpace(MAPLE_LEAF_64);
+  const space = pushLimit(MAPLE_LEAF_64, lvl(LPATH, ld));
   if (off > 0 && siblingCount(parent, off - 1) + big <= space) return -1;
   if (off < lvEnd(parent) && siblingCount(parent, off + 1) + big <= space) return 1;
   return 0;
@@ -329,14 +338,15 @@ export function pushInPlace(ld: i32, side: i32): void {
 /**
  * Size of the next piece when `left` items remain for `pieces` nodes of a type
  * (mab_calc_split). bias -1 fills the first node (items pushed left), 1 fills the last
- * (pushed right). A leaf piece may not end on NULL: the cut moves one item either way.
+ * (pushed right), each to one slot short of full, as mas_push_data cuts. A leaf piece may not
+ * end on NULL: the cut moves one item either way.
  */
 function pieceSize(start: i32, left: i32, pieces: i32, bias: i32, type: u32): i32 {
   const slots = mtSlots(type);
   const least = minItems(type);
   let size: i32;
-  if (bias < 0) size = min(slots, left - least * (pieces - 1));
-  else if (bias > 0 && pieces == 2) size = max(left - slots, least);
+  if (bias < 0) size = min(slots - 1, left - least * (pieces - 1));
+  else if (bias > 0 && pieces == 2) size = max(left - (slots - 1), least);
   else size = (left + pieces - 1) / pieces;
   if (maIsLeaf(type) && bigSlot(start + size - 1) == 0) {
     if (size < slots && left - size - 1 >= least * (pieces - 1)) size++;

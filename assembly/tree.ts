@@ -7,7 +7,9 @@
 //   28 nodes u32   nodes reachable from the root, kept exact by every write
 //   32 gen u32     changes whenever the tree's shape changes (any node added, freed or moved),
 //                  so a walk path recorded under one gen is still right under the same gen
-//   36 count u32   non-NULL ranges the tree holds, kept exact by every write (wrCommit adds the
+//   36 seq u32     changes with every write of any kind (a slot written in place too), so an
+//                  ma_state can tell that the tree changed since it last looked
+//   40 count u32   non-NULL ranges the tree holds, kept exact by every write (wrCommit adds the
 //                  delta wrPrepare worked out; destroy zeroes it; dup copies it)
 //
 // Path (one 32-byte level per depth, root at depth 0):
@@ -37,7 +39,9 @@ import {
 // @ts-ignore: decorator
 @inline const T_GEN: usize = 32;
 // @ts-ignore: decorator
-@inline const T_COUNT: usize = 36;
+@inline const T_SEQ: usize = 36;
+// @ts-ignore: decorator
+@inline const T_COUNT: usize = 40;
 
 let genCounter: u32 = 0;
 
@@ -46,7 +50,14 @@ let genCounter: u32 = 0;
 /** The tree's shape changed: every recorded path of it is stale. */
 export function bumpGen(tree: usize): void {
   store<u32>(tree, ++genCounter, T_GEN);
+  bumpSeq(tree);
 }
+
+// @ts-ignore: decorator
+@inline export function treeSeq(tree: usize): u32 { return load<u32>(tree, T_SEQ); }
+/** The tree was written: every ma_state positioned in it must look again. */
+// @ts-ignore: decorator
+@inline export function bumpSeq(tree: usize): void { store<u32>(tree, load<u32>(tree, T_SEQ) + 1, T_SEQ); }
 
 /** MT_FLAGS_ALLOC_RANGE: internal nodes track gaps (arange_64). */
 // @ts-ignore: decorator

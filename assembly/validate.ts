@@ -7,7 +7,7 @@
 // slot numbers right, minimum occupancy below the root), every leaf at depth height - 1, and the
 // node count the tree keeps. The first violation is reported as a code plus node, offset, depth.
 
-import { MAPLE_MAX } from './config';
+import { MAPLE_MAX, DEBUG } from './config';
 import {
   MAPLE_LEAF_64, MAPLE_ARANGE_64,
   mteToNode, mteNodeType, maIsLeaf, pivotAt, slotAt, metaEnd, metaGap, mtSlots, mtPivots,
@@ -157,43 +157,52 @@ function validateNode(enode: u64, min: u64, max: u64, depth: i32): i32 {
 
 // ── dump ─────────────────────────────────────────────────────────────────────
 
+// mt_dump, streamed: dumpBegin sets up a walk in a caller's 1 KiB state object, and each
+// dumpChunk writes the next whole lines into a caller's buffer, so a dump of any size needs no
+// memory beyond those two (a walk's ma_state and batch page, lent by the facade).
+//
+// Dump state (1 KiB):
+//   0 tree u32 · 4 depth i32 (-1: done) · 8 phase i32 (0: header line next)
+//   16 + 40 d: level d: enode u64, min u64, max u64, lo u64 (start of slot i), i i32 (-1: the
+//   node's own line next), gapDone i32 (arange: slot i's gap line written)
+
+// @ts-ignore: decorator
+@inline const D_TREE: usize = 0;
+// @ts-ignore: decorator
+@inline const D_DEPTH: usize = 4;
+// @ts-ignore: decorator
+@inline const D_PHASE: usize = 8;
+// @ts-ignore: decorator
+@inline const D_LEVELS: usize = 16;
+// @ts-ignore: decorator
+@inline const D_LEVEL: usize = 40;
+/** Longest line a dump writes: indent (2 per level), two 20-digit numbers, two hex words... */
+// @ts-ignore: decorator
+@inline const MAX_LINE: usize = 256;
+
 let out: usize = 0;
 let outCap: usize = 0;
 let outLen: usize = 0;
 
-/** Make room for n more bytes of dump text, taking fresh linear memory when needed. */
-function reserve(n: usize): void {
-  if (outLen + n <= outCap) return;
-  let cap = outCap == 0 ? <usize>65536 : outCap * 2;
-  while (cap < outLen + n) cap *= 2;
-  const pages = <i32>(cap >> 16);
-  const before = memory.grow(pages);
-  if (before < 0) unreachable();
-  const fresh = <usize>before << 16;
-  if (outLen > 0) memory.copy(fresh, out, outLen);
-  out = fresh;
-  outCap = cap;
-}
+// @ts-ignore: decorator
+@inline function dlv(st: usize, d: i32): usize { return st + D_LEVELS + <usize>d * D_LEVEL; }
 
 function putByte(b: u8): void {
-  reserve(1);
+  if (DEBUG) assert(outLen < outCap, 'dump: line past the buffer');
   store<u8>(out + outLen, b);
   outLen++;
 }
 
 function putText(s: string): void {
   const n = s.length;
-  reserve(<usize>n);
-  for (let i = 0; i < n; i++) store<u8>(out + outLen + <usize>i, <u8>s.charCodeAt(i));
-  outLen += <usize>n;
+  for (let i = 0; i < n; i++) putByte(<u8>s.charCodeAt(i));
 }
 
 function putDec(v: u64): void {
-  const DIGITS = 20;
-  reserve(DIGITS);
   let tmp = v;
   let n = 1;
   while (tmp >= 10) { tmp /= 10; n++; }
+  if (DEBUG) assert(outLen + <usize>n <= outCap, 'dump: line past the buffer');
   for (let i = n - 1; i >= 0; i--) {
     store<u8>(out + outLen + <usize>i, <u8>(48 + <i32>(v % 10)));
     v /= 10;
@@ -217,56 +226,98 @@ function indent(depth: i32): void {
   for (let i = 0; i < depth; i++) putText('  ');
 }
 
-function dumpNode(enode: u64, min: u64, max: u64, depth: i32): void {
-  const node = mteToNode(enode);
-  const type = mteNodeType(enode);
-  const leaf = maIsLeaf(type);
-  const end = mteDataEnd(enode, max);
-  indent(depth);
-  putDec(min); putByte(45); putDec(max);
-  putText(leaf ? ': leaf_64 ' : type == MAPLE_ARANGE_64 ? ': arange_64 ' : ': range_64 ');
-  putHex(<u64>node);
-  putText(' parent '); putHex(parentWord(node));
-  putText(' end '); putDec(<u64>end);
-  putByte(10);
-  let lo = min;
-  for (let i = 0; i <= end; i++) {
+function pushLevel(st: usize, d: i32, enode: u64, min: u64, max: u64): void {
+  const lv = dlv(st, d);
+  store<u64>(lv, enode, 0);
+  store<u64>(lv, min, 8);
+  store<u64>(lv, max, 16);
+  store<u64>(lv, min, 24);
+  store<i32>(lv, -1, 32);
+  store<i32>(lv, 0, 36);
+  store<i32>(st, d, D_DEPTH);
+}
+
+/** Start a dump of tree into the state object st. */
+export function dumpBegin(tree: usize, st: usize): void {
+  store<u32>(st, <u32>tree, D_TREE);
+  store<i32>(st, 0, D_DEPTH);
+  store<i32>(st, 0, D_PHASE);
+}
+
+/**
+ * Write the next whole lines of the dump into buf (cap bytes, at least MAX_LINE); returns how
+ * many bytes, 0 once the dump is complete. The tree must not change between two calls.
+ */
+export function dumpChunk(st: usize, buf: usize, cap: usize): usize {
+  out = buf;
+  outCap = cap;
+  outLen = 0;
+  const tree = <usize>load<u32>(st, D_TREE);
+  while (outLen + MAX_LINE <= outCap) {
+    let d = load<i32>(st, D_DEPTH);
+    if (d < 0) break;
+    if (load<i32>(st, D_PHASE) == 0) {
+      // The tree's own line, then its root.
+      store<i32>(st, 1, D_PHASE);
+      const height = treeHeight(tree);
+      putText('maple_tree '); putHex(<u64>tree);
+      putText(' flags '); putDec(<u64>treeFlags(tree));
+      putText(' height '); putDec(<u64>height);
+      putText(' root '); putHex(treeRoot(tree));
+      putByte(10);
+      if (height == 0) {
+        const root = treeRoot(tree);
+        if (root != 0) { putText('0-0: '); putHex(root); putByte(10); }
+        store<i32>(st, -1, D_DEPTH);
+      } else {
+        pushLevel(st, 0, treeRoot(tree), 0, MAPLE_MAX);
+      }
+      continue;
+    }
+    const lv = dlv(st, d);
+    const enode = load<u64>(lv, 0);
+    const min = load<u64>(lv, 8);
+    const max = load<u64>(lv, 16);
+    const i = load<i32>(lv, 32);
+    const node = mteToNode(enode);
+    const type = mteNodeType(enode);
+    const leaf = maIsLeaf(type);
+    const end = mteDataEnd(enode, max);
+    if (i < 0) {
+      indent(d);
+      putDec(min); putByte(45); putDec(max);
+      putText(leaf ? ': leaf_64 ' : type == MAPLE_ARANGE_64 ? ': arange_64 ' : ': range_64 ');
+      putHex(<u64>node);
+      putText(' parent '); putHex(parentWord(node));
+      putText(' end '); putDec(<u64>end);
+      putByte(10);
+      store<i32>(lv, 0, 32);
+      continue;
+    }
+    if (i > end) {
+      store<i32>(st, d - 1, D_DEPTH); // done with this node (-1: the whole dump)
+      continue;
+    }
+    const lo = load<u64>(lv, 24);
     const hi = slotMax(node, i, end, max);
     const slot = mteSlot(enode, i);
     if (leaf) {
-      indent(depth + 1);
+      indent(d + 1);
       putDec(lo); putByte(45); putDec(hi); putText(': ');
       if (slot == 0) putText('(nil)'); else putHex(slot);
       putByte(10);
     } else {
-      if (type == MAPLE_ARANGE_64) {
-        indent(depth + 1);
+      if (type == MAPLE_ARANGE_64 && load<i32>(lv, 36) == 0) {
+        indent(d + 1);
         putText('gap '); putDec(gapAt(node, i)); putByte(10);
+        store<i32>(lv, 1, 36);
+        continue;
       }
-      dumpNode(slot, lo, hi, depth + 1);
+      store<i32>(lv, 0, 36);
+      pushLevel(st, d + 1, slot, lo, hi);
     }
-    lo = hi + 1;
+    store<u64>(lv, hi + 1, 24);
+    store<i32>(lv, i + 1, 32);
   }
-}
-
-/** Write the tree as text (mt_dump); returns its length, the bytes start at dumpText(). */
-export function dumpTree(tree: usize): usize {
-  outLen = 0;
-  const height = treeHeight(tree);
-  putText('maple_tree '); putHex(<u64>tree);
-  putText(' flags '); putDec(<u64>treeFlags(tree));
-  putText(' height '); putDec(<u64>height);
-  putText(' root '); putHex(treeRoot(tree));
-  putByte(10);
-  if (height == 0) {
-    const root = treeRoot(tree);
-    if (root != 0) { putText('0-0: '); putHex(root); putByte(10); }
-    return outLen;
-  }
-  dumpNode(treeRoot(tree), 0, MAPLE_MAX, 0);
   return outLen;
-}
-
-export function dumpText(): usize {
-  return out;
 }

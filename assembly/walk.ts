@@ -1,21 +1,42 @@
-// Reading the tree: load, and the ma_state walks (find, next, prev and their range forms).
+// Reading the tree: load, and the ma_state with its walks (find, next, prev and their range
+// forms), as the kernel's state machine has them.
 //
 // ma_state (a 1 KiB object):
 //   0 tree u32 · 4 status i32 · 8 index u64 · 16 last u64 · 24 depth i32 (of the leaf)
-//   32 entry u64 (of the range index..last) · 40 reserve u32 (first reserved node)
+//   32 entry u64 (what the last walk returned) · 40 reserve u32 (first reserved node)
 //   44 reserved i32 (nodes in the reserve) · 48 bulk i32 (expected-entries mode)
 //   52 request i32 (nodes the last failed write needed, for mas_nomem) · 56 pool u32
-//   64 path (MAPLE_HEIGHT_MAX levels, see tree.ts)
-// While active, the path's leaf level holds the slot index..last came from, so next and prev
-// step across slots and nodes without going back to the root.
+//   60 node i32 (1 while the path's leaf level is a position: the kernel's mas->node)
+//   64 seq u32 (the tree's write sequence when that position, or a root / none verdict, was
+//   taken) · 68 store type i32 (the kernel's, of the last write prepared through the state)
+//   128 path (MAPLE_HEIGHT_MAX levels, see tree.ts)
+//
+// The path's leaf level plays the kernel's mas->node, mas->min, mas->max, mas->offset and
+// mas->end; its upper levels replace the parent pointers the kernel climbs, so next and prev step
+// across slots and nodes without going back to the root.
+//
+// The status machine, in one place (the kernel's enum maple_status):
+//   start      nothing walked: the next operation walks from the root (mas_set, mas_reset)
+//   active     on a leaf slot; index..last is (part of) that slot's range
+//   none       the tree has no node and the walk found nothing (also: past a lone root entry)
+//   root       the tree holds only its root entry, for index 0 (the kernel's ma_root)
+//   pause      the walk was dropped (mas_pause); find/next resume after last, prev before index
+//   overflow   a forward step reached its limit; the position stays, so the next step with a
+//              higher limit goes on from it (nothing between is skipped)
+//   underflow  the same for backward steps
+//   error      a failed write (ENOMEM) or area search (EBUSY)
+// Each walk below first asks what its status means for it (the kernel's *_setup functions), then
+// steps slot by slot (nextSlot, prevSlot). A state whose tree was written other than through it
+// since it took its position is walked again from its index first (masRevalidate): the kernel
+// leaves that to its locking rules, a library must never read a node that changed under it.
 
 import { MAPLE_MAX, DEBUG } from './config';
 import {
-  mteIsLeaf, mtePrefetchSlots, slotAt, slotMin, slotMax, mteSlot, mtePivotSlot, pivotAt,
+  mteIsLeaf, mtePrefetchSlots, slotAt, slotMin, slotMax, mteSlot, mtePivotSlot, maPivotSlot,
 } from './node';
 import {
-  treeRoot, treeHeight, mtWalk, lvl, lvNode, lvMin, lvMax, lvOffset, lvEnd, setLvOffset,
-  pathDescend,
+  treeRoot, treeHeight, treeSeq, mtWalk, lvl, lvNode, lvEnode, lvMin, lvMax, lvOffset, lvEnd,
+  setLvOffset, setLevel, pathDescend, LEVEL_SIZE,
 } from './tree';
 
 /** ma_state status, as the kernel's enum maple_status. */
@@ -37,6 +58,15 @@ import {
 @inline export const MA_ERROR: i32 = 7;
 
 // @ts-ignore: decorator
+@inline const S_NODE: usize = 60;
+// @ts-ignore: decorator
+@inline const S_SEQ: usize = 64;
+// @ts-ignore: decorator
+@inline const S_TYPE: usize = 68;
+// @ts-ignore: decorator
+@inline const S_PATH: usize = 128;
+
+// @ts-ignore: decorator
 @inline export function masTree(mas: usize): usize { return load<usize>(mas, 0); }
 // @ts-ignore: decorator
 @inline export function masStatus(mas: usize): i32 { return load<i32>(mas, 4); }
@@ -47,43 +77,77 @@ import {
 // @ts-ignore: decorator
 @inline export function masLast(mas: usize): u64 { return load<u64>(mas, 16); }
 // @ts-ignore: decorator
+@inline function setIndex(mas: usize, v: u64): void { store<u64>(mas, v, 8); }
+// @ts-ignore: decorator
+@inline function setLast(mas: usize, v: u64): void { store<u64>(mas, v, 16); }
+// @ts-ignore: decorator
 @inline export function masEntry(mas: usize): u64 { return load<u64>(mas, 32); }
 // @ts-ignore: decorator
 @inline function masDepth(mas: usize): i32 { return load<i32>(mas, 24); }
 // @ts-ignore: decorator
-@inline export function masPath(mas: usize): usize { return mas + 64; }
+@inline export function masPath(mas: usize): usize { return mas + S_PATH; }
 // @ts-ignore: decorator
 @inline export function masBulk(mas: usize): bool { return load<i32>(mas, 48) != 0; }
 // @ts-ignore: decorator
 @inline export function setMasBulk(mas: usize, on: bool): void { store<i32>(mas, <i32>on, 48); }
 // @ts-ignore: decorator
 @inline export function masRequest(mas: usize): i32 { return load<i32>(mas, 52); }
+/** The kernel's store type of the last write prepared through the state (0: none yet). */
+// @ts-ignore: decorator
+@inline export function masStoreType(mas: usize): i32 { return load<i32>(mas, S_TYPE); }
+// @ts-ignore: decorator
+@inline export function setMasStoreType(mas: usize, t: i32): void { store<i32>(mas, t, S_TYPE); }
+/** Whether the path's leaf level is a position (the kernel's mas->node is set). */
+// @ts-ignore: decorator
+@inline function hasNode(mas: usize): bool { return load<i32>(mas, S_NODE) != 0; }
+// @ts-ignore: decorator
+@inline function setNode(mas: usize, on: bool): void { store<i32>(mas, <i32>on, S_NODE); }
+/** The state's view is the tree as it is now. */
+// @ts-ignore: decorator
+@inline function markSeen(mas: usize): void { store<u32>(mas, treeSeq(masTree(mas)), S_SEQ); }
+// @ts-ignore: decorator
+@inline function leafLevel(mas: usize): usize { return lvl(masPath(mas), masDepth(mas)); }
+
 /** Record the node count a failed write needed and mark the state as in error. */
 export function setMasRequest(mas: usize, n: i32): void {
   store<i32>(mas, n, 52);
   setMasStatus(mas, MA_ERROR);
 }
 
-/** Point the state at [index, last] and make the next operation walk from the root (mas_set_range). */
+/** mas_set_range: point at [index, last]; the next operation walks from the root. */
 export function masSetRange(mas: usize, index: u64, last: u64): void {
-  store<u64>(mas, index, 8);
-  store<u64>(mas, last, 16);
+  setIndex(mas, index);
+  setLast(mas, last);
+  masReset(mas);
+}
+
+/** mas_reset: keep the range, forget the position; the next operation walks from the root. */
+export function masReset(mas: usize): void {
   setMasStatus(mas, MA_START);
+  setNode(mas, false);
 }
 
-function setRange(mas: usize, index: u64, last: u64, entry: u64): void {
-  store<u64>(mas, index, 8);
-  store<u64>(mas, last, 16);
+/** mas_pause: drop the position (the tree may change); the next walk restarts from the root. */
+export function masPause(mas: usize): void {
+  setMasStatus(mas, MA_PAUSE);
+  setNode(mas, false);
+}
+
+/** What a walk returns: the entry, also kept in the state for the boundary to copy out. */
+// @ts-ignore: decorator
+@inline function ret(mas: usize, entry: u64): u64 {
   store<u64>(mas, entry, 32);
+  return entry;
 }
 
-/** Take the range of the leaf slot the path points at. */
+/** Take the range and entry of the leaf slot the path points at. */
 function takeLeafSlot(mas: usize): void {
-  const lv = lvl(masPath(mas), masDepth(mas));
+  const lv = leafLevel(mas);
   const node = lvNode(lv);
   const off = lvOffset(lv);
-  setRange(mas, slotMin(node, off, lvMin(lv)), slotMax(node, off, lvEnd(lv), lvMax(lv)),
-           slotAt(node, off));
+  setIndex(mas, slotMin(node, off, lvMin(lv)));
+  setLast(mas, slotMax(node, off, lvEnd(lv), lvMax(lv)));
+  store<u64>(mas, slotAt(node, off), 32);
 }
 
 /** Entry at index (mtree_load): one branch-free pivot search per level. */
@@ -99,45 +163,236 @@ export function mtLoad(tree: usize, index: u64): u64 {
   }
 }
 
+// @ts-ignore: decorator
+@inline const LOAD_GROUP: i32 = 32;
+/** The walks of one group of mtLoadMany: the node each is at, and its key. */
+const LANE_NODE: usize = memory.data(LOAD_GROUP * 8, 16);
+const LANE_KEY: usize = memory.data(LOAD_GROUP * 8, 16);
+// @ts-ignore: decorator
+@inline const MAX_SAFE_F64: f64 = 9007199254740991;
+
 /**
- * Walk to the range holding the state's index (mas_walk): index/last become that range, NULL
- * or not, and the state becomes active (or root / none for trees without nodes).
+ * mtree_load over a batch: the entries at keys[0..n) (f64 safe integers, or u64 when big) to
+ * out[0..n) as f64: with numeric, the number stored (the word less one) or NaN for nothing;
+ * otherwise the entry word itself (0 for nothing). The walks go LOAD_GROUP at a time, level by
+ * level, so that the cache misses of one level's nodes are in flight together rather than one
+ * after another. Returns -1, or the position of the first key that is not a safe integer (out
+ * is then written up to the group before it).
  */
-export function masWalk(mas: usize): u64 {
-  const tree = masTree(mas);
-  const index = masIndex(mas);
+export function mtLoadMany(tree: usize, keys: usize, out: usize, n: i32, big: bool, numeric: bool): i32 {
   const height = treeHeight(tree);
-  if (height == 0) {
-    const root = treeRoot(tree);
-    if (root == 0) {
-      setRange(mas, 0, MAPLE_MAX, 0);
-      setMasStatus(mas, MA_NONE);
-    } else {
-      if (index == 0) setRange(mas, 0, 0, root); else setRange(mas, 1, MAPLE_MAX, 0);
-      setMasStatus(mas, MA_ROOT);
+  const root = treeRoot(tree);
+  for (let base = 0; base < n; base += LOAD_GROUP) {
+    const m = min(LOAD_GROUP, n - base);
+    for (let l = 0; l < m; l++) {
+      const at = keys + (<usize>(base + l) << 3);
+      let key: u64;
+      if (big) {
+        key = load<u64>(at);
+      } else {
+        const x = load<f64>(at);
+        if (!(x >= 0 && x <= MAX_SAFE_F64) || Math.floor(x) != x) return base + l;
+        key = <u64>x;
+      }
+      store<u64>(LANE_KEY + (<usize>l << 3), key);
+      store<u64>(LANE_NODE + (<usize>l << 3), height == 0 ? (key == 0 ? root : 0) : root);
     }
-    return masEntry(mas);
+    for (let level = 0; level < height; level++) {
+      for (let l = 0; l < m; l++) {
+        const lane = <usize>l << 3;
+        const enode = load<u64>(LANE_NODE + lane);
+        store<u64>(LANE_NODE + lane, mteSlot(enode, mtePivotSlot(enode, load<u64>(LANE_KEY + lane))));
+      }
+    }
+    for (let l = 0; l < m; l++) {
+      const word = load<u64>(LANE_NODE + (<usize>l << 3));
+      store<f64>(out + (<usize>(base + l) << 3), numeric ? (word == 0 ? NaN : <f64>(word - 1)) : <f64>word);
+    }
   }
-  store<i32>(mas, mtWalk(tree, index, masPath(mas)), 24);
+  return -1;
+}
+
+/**
+ * Walk from the root to the leaf slot holding index (a tree with nodes): the position, the slot's
+ * range as index..last, and its entry. The status is the caller's to set.
+ */
+function rangeWalk(mas: usize): u64 {
+  const tree = masTree(mas);
+  store<i32>(mas, mtWalk(tree, masIndex(mas), masPath(mas)), 24);
   takeLeafSlot(mas);
-  setMasStatus(mas, MA_ACTIVE);
+  setNode(mas, true);
+  markSeen(mas);
   return masEntry(mas);
 }
 
-/** Step the active state one slot right (dir 1) or left (dir -1), across nodes. */
-function stepSlot(mas: usize, dir: i32): bool {
+/**
+ * mas_start and the walk after it (mas_state_walk), for a state in start or active: a tree with
+ * nodes is walked to index (active); without nodes the state becomes none (empty tree) or root
+ * (a lone entry at 0, returned for index 0). index/last change only when there are nodes.
+ */
+export function stateWalk(mas: usize): u64 {
+  const tree = masTree(mas);
+  if (treeHeight(tree) == 0) {
+    setNode(mas, false);
+    markSeen(mas);
+    const root = treeRoot(tree);
+    setMasStatus(mas, root == 0 ? MA_NONE : MA_ROOT);
+    return masIndex(mas) == 0 ? root : 0;
+  }
+  setMasStatus(mas, MA_ACTIVE);
+  return rangeWalk(mas);
+}
+
+/**
+ * mas_walk: the entry at index, with index/last set to the range holding it (NULL or not). An
+ * empty tree gives none over [0, ULONG_MAX]; a lone root entry gives root over [0, 0], or none
+ * over [1, ULONG_MAX] for any other index.
+ */
+export function masWalk(mas: usize): u64 {
+  const s = masStatus(mas);
+  if (s != MA_ACTIVE && s != MA_START) setMasStatus(mas, MA_START);
+  const entry = stateWalk(mas);
+  const status = masStatus(mas);
+  if (status == MA_NONE) {
+    setIndex(mas, 0);
+    setLast(mas, MAPLE_MAX);
+  } else if (status == MA_ROOT) {
+    if (masIndex(mas) == 0) {
+      setLast(mas, 0);
+    } else {
+      setIndex(mas, 1);
+      setLast(mas, MAPLE_MAX);
+      setMasStatus(mas, MA_NONE);
+    }
+  }
+  return ret(mas, entry);
+}
+
+/**
+ * A state whose tree was written other than through it since it took its position would read
+ * nodes that changed or were freed: it walks again from its index first, as mas_reset and a walk
+ * would. A state that overflowed or underflowed keeps that status on the range it walks to, so
+ * its next step still behaves as after the limit; one that was root or none (the tree had no
+ * node) takes whatever the walk finds now.
+ */
+export function masRevalidate(mas: usize): void {
+  const tree = masTree(mas);
+  if (load<u32>(mas, S_SEQ) == treeSeq(tree)) return;
+  const s = masStatus(mas);
+  if (hasNode(mas) && treeHeight(tree) > 0) {
+    rangeWalk(mas);
+  } else if (hasNode(mas) || s == MA_ROOT || s == MA_NONE) {
+    masReset(mas);
+    masWalk(mas);
+  }
+  markSeen(mas);
+}
+
+/**
+ * mas_may_activate: after an overflow or underflow, the position is still good if index lies in
+ * the leaf; otherwise (or with no position) the next walk starts from the root.
+ */
+function mayActivate(mas: usize): void {
+  if (!hasNode(mas)) {
+    setMasStatus(mas, MA_START);
+    return;
+  }
+  const lv = leafLevel(mas);
+  const index = masIndex(mas);
+  setMasStatus(mas, index > lvMax(lv) || index < lvMin(lv) ? MA_START : MA_ACTIVE);
+}
+
+/**
+ * A step needs a position. The kernel's states always have one here; a state that overflowed
+ * before it ever walked (mas_set(5), mas_next(3)) does not, and walks to its index first.
+ * False when the tree has no node to stand on.
+ */
+function ensurePosition(mas: usize): bool {
+  if (masStatus(mas) != MA_START && hasNode(mas)) return true;
+  masWalk(mas);
+  return masStatus(mas) == MA_ACTIVE;
+}
+
+function overflow(mas: usize): u64 {
+  setMasStatus(mas, MA_OVERFLOW);
+  return ret(mas, 0);
+}
+
+function underflow(mas: usize): u64 {
+  setMasStatus(mas, MA_UNDERFLOW);
+  return ret(mas, 0);
+}
+
+/**
+ * mas_next_slot: from the position, the next slot (empty: NULL ones too) whose range starts at or
+ * before max. At the limit the state overflows where it stands: the range it overflowed on is
+ * kept, so a later step with a higher limit goes on from there. Moves to the next leaf along
+ * the path when the leaf is done.
+ */
+function nextSlot(mas: usize, max: u64, empty: bool): u64 {
+  if (!ensurePosition(mas)) return ret(mas, 0);
   const path = masPath(mas);
   const depth = masDepth(mas);
-  const leaf = lvl(path, depth);
-  const off = lvOffset(leaf) + dir;
-  if (off >= 0 && off <= lvEnd(leaf)) {
-    setLvOffset(leaf, off);
-    takeLeafSlot(mas);
-    return true;
+  const lv = lvl(path, depth);
+  let node = lvNode(lv);
+  let off = lvOffset(lv);
+  let end = lvEnd(lv);
+  let nmax = lvMax(lv);
+  // The slot the state is on ends at or past the limit: there is nothing more to look at.
+  if (nmax >= max && slotMax(node, off, end, nmax) >= max) return overflow(mas);
+  if (off >= end && masLast(mas) >= max) return overflow(mas);
+  setIndex(mas, slotMax(node, off, end, nmax) + 1);
+  while (true) {
+    if (off < end) {
+      off++;
+    } else {
+      if (!pathStepLeaf(path, depth, 1)) return overflow(mas);
+      node = lvNode(lv);
+      end = lvEnd(lv);
+      nmax = lvMax(lv);
+      off = 0;
+      setIndex(mas, lvMin(lv));
+    }
+    setLvOffset(lv, off);
+    setLast(mas, slotMax(node, off, end, nmax));
+    const entry = slotAt(node, off);
+    if (entry != 0 || empty) return ret(mas, entry);
+    if (masLast(mas) >= max) return overflow(mas);
+    setIndex(mas, masLast(mas) + 1);
   }
-  if (!pathStepLeaf(path, depth, dir)) return false;
-  takeLeafSlot(mas);
-  return true;
+}
+
+/**
+ * mas_prev_slot: from the position, the previous slot (empty: NULL ones too) whose range ends at
+ * or after min; underflows where it stands at the limit, as nextSlot overflows.
+ */
+function prevSlot(mas: usize, min: u64, empty: bool): u64 {
+  if (!ensurePosition(mas)) return ret(mas, 0);
+  const path = masPath(mas);
+  const depth = masDepth(mas);
+  const lv = lvl(path, depth);
+  let node = lvNode(lv);
+  let off = lvOffset(lv);
+  let nmin = lvMin(lv);
+  if (nmin <= min && slotMin(node, off, nmin) <= min) return underflow(mas);
+  while (true) {
+    if (off > 0) {
+      off--;
+      setLast(mas, masIndex(mas) - 1);
+    } else {
+      // The leaf's first slot starts above min (checked above, or by the NULL test below).
+      if (masIndex(mas) <= min || !pathStepLeaf(path, depth, -1)) return underflow(mas);
+      node = lvNode(lv);
+      nmin = lvMin(lv);
+      off = lvOffset(lv);
+      setLast(mas, lvMax(lv));
+    }
+    setLvOffset(lv, off);
+    setIndex(mas, slotMin(node, off, nmin));
+    const entry = slotAt(node, off);
+    if (entry != 0 || empty) return ret(mas, entry);
+    if (masIndex(mas) <= min) return underflow(mas);
+  }
 }
 
 /**
@@ -160,155 +415,255 @@ function pathStepLeaf(path: usize, depth: i32, dir: i32): bool {
   return true;
 }
 
-/** Step over a tree that holds only a root entry, which has two ranges: [0,0] and [1,MAX]. */
-function stepRoot(mas: usize, dir: i32): bool {
-  const tree = masTree(mas);
-  if (dir > 0) {
-    if (masIndex(mas) != 0) return false;
-    setRange(mas, 1, MAPLE_MAX, 0);
-  } else {
-    if (masIndex(mas) == 0) return false;
-    setRange(mas, 0, 0, treeRoot(tree));
+/**
+ * mas_next (empty false) and mas_next_range (empty true): the entry, or range, after the one the
+ * state is on, starting at or before max. From start, pause or none the state first walks to its
+ * index; after an underflow the entry at index itself comes first.
+ */
+export function masNext(mas: usize, max: u64, empty: bool): u64 {
+  const wasNone = masStatus(mas) == MA_NONE;
+  if (masLast(mas) >= max) return overflow(mas);
+  switch (masStatus(mas)) {
+    case MA_ACTIVE: return nextSlot(mas, max, empty);
+    case MA_NONE:
+    case MA_PAUSE:
+    case MA_START: masReset(mas); masWalk(mas); break;
+    case MA_OVERFLOW: mayActivate(mas); break;
+    case MA_UNDERFLOW: {
+      mayActivate(mas);
+      const entry = masWalk(mas);
+      if (entry != 0) return entry;
+      break;
+    }
+    case MA_ERROR: return ret(mas, 0);
   }
-  return true;
-}
-
-/**
- * Move to the next (dir 1) or previous (dir -1) range, NULL or not. Returns false at the end of
- * the key space, leaving the state where it was.
- */
-function stepRange(mas: usize, dir: i32): bool {
-  const status = masStatus(mas);
-  if (status == MA_ROOT) return stepRoot(mas, dir);
-  if (status != MA_ACTIVE) return false;
-  return stepSlot(mas, dir);
-}
-
-/**
- * Make the state active at its index if it is not: start, pause and none walk again from the
- * root; after an overflow or underflow the state is still on its last range.
- */
-function ensureWalked(mas: usize): void {
   const s = masStatus(mas);
-  if (s != MA_ACTIVE && s != MA_ROOT) masWalk(mas);
-}
-
-/** mas_pause: drop the path (the tree may change); the next walk restarts from the root. */
-export function masPause(mas: usize): void {
-  setMasStatus(mas, MA_PAUSE);
+  if (s == MA_ROOT) {
+    // A lone root entry: after [0, 0] comes [1, ULONG_MAX], empty.
+    if (wasNone && masIndex(mas) == 0) {
+      setLast(mas, 0);
+      return ret(mas, 0);
+    }
+    setIndex(mas, 1);
+    setLast(mas, MAPLE_MAX);
+    setMasStatus(mas, MA_NONE);
+    return ret(mas, 0);
+  }
+  if (s == MA_NONE) return ret(mas, 0);
+  return nextSlot(mas, max, empty);
 }
 
 /**
- * First entry whose range ends at or after index and starts at or before max (mas_find /
- * mt_find). Returns 1 and sets index/last/entry, or 0 (status overflow) when there is none.
- * A state that already returned an entry moves past it first.
+ * mas_prev (empty false) and mas_prev_range (empty true): the entry, or range, before the one
+ * the state is on, ending at or after min. After an overflow the entry at index comes first.
  */
-export function masFind(mas: usize, max: u64): i32 {
-  let s = masStatus(mas);
-  if (s == MA_ERROR) return 0;
-  if (s == MA_PAUSE) {
-    // A paused walk resumes after the range it stopped on (mas_pause, then mas_find).
-    if (masLast(mas) >= max) return overflow(mas);
-    const next = masLast(mas) + 1;
-    masSetRange(mas, next, next);
-    s = MA_START;
-  }
-  let moved: bool;
-  if (s == MA_ACTIVE || s == MA_ROOT) {
-    if (masLast(mas) >= max) return overflow(mas);
-    moved = stepRange(mas, 1);
-  } else {
-    if (masIndex(mas) > max) return overflow(mas);
-    masWalk(mas);
-    moved = masStatus(mas) != MA_NONE;
-  }
-  while (moved) {
-    if (masIndex(mas) > max) return overflow(mas);
-    if (masEntry(mas) != 0) return 1;
-    moved = stepRange(mas, 1);
-  }
-  return overflow(mas);
-}
-
-/** Last entry whose range starts at or before index and ends at or after min (mas_find_rev). */
-export function masFindRev(mas: usize, min: u64): i32 {
-  let s = masStatus(mas);
-  if (s == MA_ERROR) return 0;
-  if (s == MA_PAUSE) {
-    if (masIndex(mas) <= min) return underflow(mas);
-    const prev = masIndex(mas) - 1;
-    masSetRange(mas, prev, prev);
-    s = MA_START;
-  }
-  let moved: bool;
-  if (s == MA_ACTIVE || s == MA_ROOT) {
-    if (masIndex(mas) <= min) return underflow(mas);
-    moved = stepRange(mas, -1);
-  } else {
-    if (masIndex(mas) < min) return underflow(mas);
-    masWalk(mas);
-    moved = masStatus(mas) != MA_NONE;
-  }
-  while (moved) {
-    if (masLast(mas) < min) return underflow(mas);
-    if (masEntry(mas) != 0) return 1;
-    moved = stepRange(mas, -1);
-  }
-  return underflow(mas);
-}
-
-/** Next entry after the range the state is on, starting at or before max (mas_next). */
-export function masNext(mas: usize, max: u64): i32 {
-  if (masStatus(mas) == MA_ERROR) return 0;
-  if (masLast(mas) >= max) return overflow(mas);
-  ensureWalked(mas);
-  if (masStatus(mas) == MA_NONE) return overflow(mas);
-  while (stepRange(mas, 1)) {
-    if (masIndex(mas) > max) return overflow(mas);
-    if (masEntry(mas) != 0) return 1;
-  }
-  return overflow(mas);
-}
-
-/** Previous entry before the range the state is on, ending at or after min (mas_prev). */
-export function masPrev(mas: usize, min: u64): i32 {
-  if (masStatus(mas) == MA_ERROR) return 0;
+export function masPrev(mas: usize, min: u64, empty: bool): u64 {
   if (masIndex(mas) <= min) return underflow(mas);
-  ensureWalked(mas);
-  if (masStatus(mas) == MA_NONE) return underflow(mas);
-  while (stepRange(mas, -1)) {
-    if (masLast(mas) < min) return underflow(mas);
-    if (masEntry(mas) != 0) return 1;
+  switch (masStatus(mas)) {
+    case MA_ACTIVE: return prevSlot(mas, min, empty);
+    case MA_NONE:
+    case MA_PAUSE: setMasStatus(mas, MA_START); break;
+    case MA_UNDERFLOW: mayActivate(mas); break;
+    case MA_OVERFLOW: {
+      mayActivate(mas);
+      const entry = masWalk(mas);
+      if (entry != 0) return entry;
+      break;
+    }
+    case MA_ERROR: return ret(mas, 0);
   }
-  return underflow(mas);
+  if (masStatus(mas) == MA_START) masWalk(mas);
+  const s = masStatus(mas);
+  if (s == MA_ROOT) {
+    if (masIndex(mas) == 0) {
+      setMasStatus(mas, MA_NONE);
+      return ret(mas, 0);
+    }
+    return rootEntry(mas);
+  }
+  if (s == MA_NONE) return masIndex(mas) != 0 ? rootEntry(mas) : ret(mas, 0);
+  return prevSlot(mas, min, empty);
 }
 
-/** Next range, NULL or not, starting at or before max (mas_next_range). */
-export function masNextRange(mas: usize, max: u64): i32 {
-  if (masStatus(mas) == MA_ERROR) return 0;
-  if (masLast(mas) >= max) return overflow(mas);
-  ensureWalked(mas);
-  if (masStatus(mas) == MA_NONE || !stepRange(mas, 1) || masIndex(mas) > max) return overflow(mas);
-  return 1;
+/** The lone root entry's range, [0, 0], as a backward step reaches it (status root). */
+function rootEntry(mas: usize): u64 {
+  const tree = masTree(mas);
+  setIndex(mas, 0);
+  setLast(mas, 0);
+  setMasStatus(mas, MA_ROOT);
+  return ret(mas, treeHeight(tree) == 0 ? treeRoot(tree) : 0);
 }
 
-/** Previous range, NULL or not, ending at or after min (mas_prev_range). */
-export function masPrevRange(mas: usize, min: u64): i32 {
-  if (masStatus(mas) == MA_ERROR) return 0;
-  if (masIndex(mas) <= min) return underflow(mas);
-  ensureWalked(mas);
-  if (masStatus(mas) == MA_NONE || !stepRange(mas, -1) || masLast(mas) < min) return underflow(mas);
-  return 1;
+/**
+ * mas_find (empty false) and mas_find_range (empty true): the first call gives the entry (range)
+ * at index, or the next one up to max; later calls the one after the range last returned.
+ * mas_find ends active even where its step overflowed.
+ */
+export function masFind(mas: usize, max: u64, empty: bool): u64 {
+  switch (masStatus(mas)) {
+    case MA_ACTIVE:
+      if (masLast(mas) >= max) return ret(mas, 0);
+      return findStep(mas, max, empty);
+    case MA_PAUSE:
+      // A paused walk resumes after the range it stopped on.
+      if (masLast(mas) >= max) return ret(mas, 0);
+      setIndex(mas, masLast(mas) + 1);
+      setLast(mas, masIndex(mas));
+      setMasStatus(mas, MA_START);
+      break;
+    case MA_NONE:
+      if (masLast(mas) >= max) return ret(mas, 0);
+      setIndex(mas, masLast(mas));
+      setMasStatus(mas, MA_START);
+      break;
+    case MA_UNDERFLOW: {
+      if (masIndex(mas) >= max) return overflow(mas);
+      mayActivate(mas);
+      const entry = masWalk(mas);
+      if (entry != 0) return entry;
+      break;
+    }
+    case MA_OVERFLOW: {
+      if (masLast(mas) >= max) return ret(mas, 0);
+      mayActivate(mas);
+      const entry = masWalk(mas);
+      if (entry != 0) return entry;
+      break;
+    }
+    case MA_ERROR: return ret(mas, 0);
+  }
+  if (masStatus(mas) == MA_START) {
+    if (masIndex(mas) > max) return ret(mas, 0);
+    const entry = masWalk(mas);
+    if (entry != 0) return entry;
+  }
+  const s = masStatus(mas);
+  if (s == MA_ROOT) {
+    setMasStatus(mas, MA_NONE);
+    setIndex(mas, 1);
+    setLast(mas, MAPLE_MAX);
+    return ret(mas, 0);
+  }
+  if (s == MA_NONE || masIndex(mas) == max) return ret(mas, 0);
+  return findStep(mas, max, empty);
 }
 
-function overflow(mas: usize): i32 {
-  setMasStatus(mas, MA_OVERFLOW);
-  return 0;
+function findStep(mas: usize, max: u64, empty: bool): u64 {
+  const entry = nextSlot(mas, max, empty);
+  if (!empty) setMasStatus(mas, MA_ACTIVE);
+  return entry;
 }
 
-function underflow(mas: usize): i32 {
-  setMasStatus(mas, MA_UNDERFLOW);
-  return 0;
+/**
+ * mas_find_rev (empty false) and mas_find_range_rev (empty true): the first call gives the entry
+ * (range) at index, or the previous one down to min; later calls the one before the range last
+ * returned.
+ */
+export function masFindRev(mas: usize, min: u64, empty: bool): u64 {
+  switch (masStatus(mas)) {
+    case MA_ACTIVE:
+      if (masIndex(mas) < min) return ret(mas, 0);
+      return prevSlot(mas, min, empty);
+    case MA_PAUSE:
+      if (masIndex(mas) <= min) return underflow(mas);
+      setIndex(mas, masIndex(mas) - 1);
+      setLast(mas, masIndex(mas));
+      setMasStatus(mas, MA_START);
+      break;
+    case MA_NONE:
+      if (masIndex(mas) <= min) return ret(mas, 0);
+      setLast(mas, masIndex(mas));
+      setMasStatus(mas, MA_START);
+      break;
+    case MA_OVERFLOW:
+      if (masIndex(mas) <= min) return underflow(mas);
+      setMasStatus(mas, hasNode(mas) ? MA_ACTIVE : MA_START);
+      break;
+    case MA_UNDERFLOW:
+      if (masIndex(mas) <= min) return ret(mas, 0);
+      setMasStatus(mas, hasNode(mas) ? MA_ACTIVE : MA_START);
+      break;
+    case MA_ERROR: return ret(mas, 0);
+  }
+  if (masStatus(mas) == MA_START) {
+    if (masIndex(mas) < min) return ret(mas, 0);
+    const entry = masWalk(mas);
+    if (entry != 0) return entry;
+  }
+  const s = masStatus(mas);
+  if (s == MA_ROOT) {
+    setMasStatus(mas, MA_NONE);
+    return ret(mas, 0);
+  }
+  if (s == MA_NONE) return rootEntry(mas);
+  if (masIndex(mas) < min) return ret(mas, 0);
+  return prevSlot(mas, min, empty);
+}
+
+/**
+ * Where a state stands after it found free space (mas_empty_area[_rev]): on the leaf slot of the
+ * gap, with index..last the area found inside it; without nodes, root or none as mas_start left.
+ */
+export function masSetArea(mas: usize, start: u64, last: u64): void {
+  setIndex(mas, start);
+  if (treeHeight(masTree(mas)) > 0) {
+    rangeWalk(mas);
+    setMasStatus(mas, MA_ACTIVE);
+    setIndex(mas, start);
+  }
+  setLast(mas, last);
+}
+
+/**
+ * mas_start for an area search: a state in start learns whether the tree has nodes (active),
+ * only a root entry (root) or nothing (none), without walking.
+ */
+export function masStartArea(mas: usize): void {
+  if (masStatus(mas) != MA_START) return;
+  const tree = masTree(mas);
+  markSeen(mas);
+  if (treeHeight(tree) > 0) {
+    setMasStatus(mas, MA_ACTIVE);
+    setNode(mas, false);
+  } else {
+    setMasStatus(mas, treeRoot(tree) == 0 ? MA_NONE : MA_ROOT);
+  }
+}
+
+/** An area search found nothing: the kernel's error state over the window searched. */
+export function masAreaBusy(mas: usize, min: u64, max: u64): void {
+  setIndex(mas, min);
+  setLast(mas, max);
+  setNode(mas, false);
+  setMasStatus(mas, MA_ERROR);
+}
+
+/** After a write through the state: on the leaf slot holding index (active). */
+export function masSettleActive(mas: usize): void {
+  setMasStatus(mas, MA_ACTIVE);
+  rangeWalk(mas);
+}
+
+/**
+ * masSettleActive for a write that changed only its leaf, in place: the write's own walk path
+ * (levels 0..depth) still leads there, so the state takes it instead of walking again.
+ */
+export function masSettleOnPath(mas: usize, path: usize, depth: i32): void {
+  memory.copy(masPath(mas), path, <usize>(depth + 1) * LEVEL_SIZE);
+  const lv = lvl(masPath(mas), depth);
+  setLevel(lv, lvEnode(lv), lvMin(lv), lvMax(lv), maPivotSlot(lvNode(lv), masIndex(mas)));
+  store<i32>(mas, depth, 24);
+  takeLeafSlot(mas);
+  setNode(mas, true);
+  setMasStatus(mas, MA_ACTIVE);
+  markSeen(mas);
+}
+
+/** After a write through the state that left no node: the status mas_start gave, or start. */
+export function masSettleRoot(mas: usize, status: i32): void {
+  setNode(mas, false);
+  setMasStatus(mas, status);
+  markSeen(mas);
 }
 
 /**
@@ -320,8 +675,30 @@ function underflow(mas: usize): i32 {
  * on the last entry written, so the next call (or masFind) continues after it. Returns the count.
  */
 export function masFindBatch(mas: usize, max: u64, buf: usize, cap: i32): i32 {
-  if (cap <= 0 || masFind(mas, max) != 1) return 0;
-  emit(buf, 0, masIndex(mas), masLast(mas), masEntry(mas));
+  return findBatch(mas, max, buf, cap, false);
+}
+
+/**
+ * masFindBatch for a numeric tree's range cursor: three columns of cap f64 each at buf (index,
+ * last, the stored number). It stops before a range reaching past 2^53 - 1, which a column of
+ * f64 cannot hold, and sets batchStoppedBig.
+ */
+export function masFindColumns(mas: usize, max: u64, buf: usize, cap: i32): i32 {
+  batchStoppedBig = false;
+  return findBatch(mas, max, buf, cap, true);
+}
+
+/** The last masFindColumns stopped at a range past 2^53 - 1. */
+export let batchStoppedBig = false;
+
+// @ts-ignore: decorator
+@inline function findBatch(mas: usize, max: u64, buf: usize, cap: i32, columns: bool): i32 {
+  if (cap <= 0 || masFind(mas, max, false) == 0) return 0;
+  if (columns && masLast(mas) > MAX_SAFE) {
+    batchStoppedBig = true;
+    return 0;
+  }
+  emit(buf, 0, masIndex(mas), masLast(mas), masEntry(mas), columns, cap);
   if (masStatus(mas) != MA_ACTIVE) return 1;
   let n = 1;
   const path = masPath(mas);
@@ -343,7 +720,7 @@ export function masFindBatch(mas: usize, max: u64, buf: usize, cap: i32): i32 {
       for (; off <= end; off++) {
         const slot = slotAt(node, off);
         if (slot == 0) continue;
-        emitSafe(buf, n++, slotMin(node, off, lmin), slotMax(node, off, end, lmax), slot);
+        emitSafe(buf, n++, slotMin(node, off, lmin), slotMax(node, off, end, lmax), slot, columns, cap);
         hit = off;
       }
       stop = n == cap;
@@ -354,7 +731,9 @@ export function masFindBatch(mas: usize, max: u64, buf: usize, cap: i32): i32 {
         if (slot == 0) continue;
         const lo = slotMin(node, off, lmin);
         if (lo > max) { stop = true; break; }
-        emit(buf, n++, lo, slotMax(node, off, end, lmax), slot);
+        const hi = slotMax(node, off, end, lmax);
+        if (columns && hi > MAX_SAFE) { batchStoppedBig = true; stop = true; break; }
+        emit(buf, n++, lo, hi, slot, columns, cap);
         hit = off;
         if (n == cap) { stop = true; break; }
       }
@@ -374,11 +753,11 @@ export function masFindBatch(mas: usize, max: u64, buf: usize, cap: i32): i32 {
 }
 
 // @ts-ignore: decorator
-@inline function emit(buf: usize, i: i32, index: u64, last: u64, entry: u64): void {
-  const rec = buf + <usize>i * 24;
-  if (last <= MAX_SAFE) {
-    emitSafe(buf, i, index, last, entry);
+@inline function emit(buf: usize, i: i32, index: u64, last: u64, entry: u64, columns: bool, cap: i32): void {
+  if (columns || last <= MAX_SAFE) {
+    emitSafe(buf, i, index, last, entry, columns, cap);
   } else {
+    const rec = buf + <usize>i * 24;
     store<u64>(rec, index, 0);
     store<u64>(rec, last, 8);
     store<f64>(rec, -<f64>entry - 1, 16);
@@ -388,12 +767,24 @@ export function masFindBatch(mas: usize, max: u64, buf: usize, cap: i32): i32 {
 // @ts-ignore: decorator
 @inline const MAX_SAFE: u64 = 0x1F_FFFF_FFFF_FFFF;
 
-/** A record of a range ending at or below 2^53 - 1 (entry words never exceed 2^53). */
+/**
+ * A range ending at or below 2^53 - 1 (entry words never exceed 2^53): a record of three f64,
+ * or, for columns, index, last and the stored number (the word less one) in three columns.
+ */
 // @ts-ignore: decorator
-@inline function emitSafe(buf: usize, i: i32, index: u64, last: u64, entry: u64): void {
-  const rec = buf + <usize>i * 24;
+@inline function emitSafe(buf: usize, i: i32, index: u64, last: u64, entry: u64, columns: bool,
+                          cap: i32): void {
   // signed conversions: cheaper than unsigned ones and exact below 2^53
-  store<f64>(rec, <f64><i64>index, 0);
-  store<f64>(rec, <f64><i64>last, 8);
-  store<f64>(rec, <f64><i64>entry, 16);
+  if (columns) {
+    const at = buf + (<usize>i << 3);
+    const column = <usize>cap << 3;
+    store<f64>(at, <f64><i64>index);
+    store<f64>(at + column, <f64><i64>last);
+    store<f64>(at + 2 * column, <f64><i64>entry - 1);
+  } else {
+    const rec = buf + <usize>i * 24;
+    store<f64>(rec, <f64><i64>index, 0);
+    store<f64>(rec, <f64><i64>last, 8);
+    store<f64>(rec, <f64><i64>entry, 16);
+  }
 }

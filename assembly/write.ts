@@ -27,10 +27,10 @@ import {
 import { propagateGap } from './gap';
 import {
   treeRoot, setTreeRoot, treeHeight, setTreeHeight, treePool, addTreeNodes, treeGen, bumpGen,
-  mtIsAlloc, addTreeCount,
-  mtWalk, lvl, lvNode, lvEnode, lvMin, lvMax, lvOffset, lvEnd, setLevel, LEVEL_SIZE,
+  bumpSeq, mtIsAlloc, addTreeCount,
+  mtWalk, lvl, lvNode, lvEnode, lvMin, lvMax, lvOffset, lvEnd, setLevel, setLvOffset, LEVEL_SIZE,
 } from './tree';
-import { setAllocContext } from './pool';
+import { setAllocContext, emergencyTopUp } from './pool';
 import {
   LPATH, RPATH, BIG_PIV, BIG_SLOT, bigReset, bigPush, bigCount, rebuild, wrBegin, freeTree,
   useReserve, takeReserved, nodesTaken, leafPushSide, pushInPlace,
@@ -41,8 +41,8 @@ import {
   nodeRequest, reserved, reserveFill, reserveDrain, recordFit,
 } from './prealloc';
 import {
-  masTree, masIndex, masLast, masSetRange, masWalk, setMasStatus, MA_START, MA_ERROR,
-  setMasRequest, masBulk,
+  masTree, masIndex, masLast, masSetRange, masWalk, masReset, stateWalk, MA_START,
+  MA_ROOT, MA_NONE, setMasRequest, masBulk, masSettleActive, masSettleOnPath, masSettleRoot,
 } from './walk';
 
 /** Operations, as recorded in the pool's failure log. */
@@ -65,6 +65,10 @@ let wrRangeMin: u64 = 0; // start of that slot
 let wrRangeMax: u64 = 0; // end of the slot holding last
 let wrPush: i32 = 0; // a split that can push into this sibling in place (-1 left, 1 right)
 let wrShift: i32 = 0; // a node store inside one slot: how far the slots after it move (1, 2)
+let wrSlotEnd: i32 = 0; // a slot store: the slot holding last (wrOffset + 1 or + 2)
+let wrType: i32 = 0; // what wrPrepare decided
+let wrTreeHeight: i32 = 0; // the tree's height when it did
+let wrHadRoot: bool = false; // a tree without nodes held a root entry before the write
 // How the write changes the count of non-NULL ranges: +1 for a non-NULL entry, -1 for each
 // non-NULL range it covers whole, +1 when it cuts one range in two; ranges it trims keep theirs.
 let wrDelta: i32 = 0;
@@ -73,6 +77,12 @@ const CPATH: usize = memory.data(<i32>(MAPLE_HEIGHT_MAX * <i32>LEVEL_SIZE), 16);
 
 /** Decide how a store of entry over [first, last] will be written. Changes nothing. */
 export function wrPrepare(tree: usize, first: u64, last: u64, entry: u64): i32 {
+  wrTreeHeight = treeHeight(tree);
+  wrType = prepare(tree, first, last, entry);
+  return wrType;
+}
+
+function prepare(tree: usize, first: u64, last: u64, entry: u64): i32 {
   wrBegin(tree);
   wrFirst = first;
   wrLast = last;
@@ -100,9 +110,34 @@ export function wrPrepare(tree: usize, first: u64, last: u64, entry: u64): i32 {
 
   const node = lvNode(L);
   const end = lvEnd(L);
-  const i = lvOffset(L);
+  let i = lvOffset(L);
   let j = i;
   while (j < end && pivotAt(node, j) < last) j++;
+  if (entry == 0) {
+    if (i == j && slotAt(node, i) == 0) { // NULL over NULL changes nothing
+      wrDelta = 0;
+      return WR_NOOP;
+    }
+    // A NULL takes in the NULLs it meets (mas_wr_extend_null): the slots it starts or ends in
+    // when they are NULL, and a NULL neighbour beyond an edge it reaches. Neighbouring NULLs are
+    // always merged, so one slot each way is all there can be.
+    const lmin = lvMin(L);
+    if (slotAt(node, j) == 0) {
+      last = slotMax(node, j, end, lmax);
+    } else if (last == slotMax(node, j, end, lmax) && j < end && slotAt(node, j + 1) == 0) {
+      j++;
+      last = slotMax(node, j, end, lmax);
+    }
+    if (slotAt(node, i) == 0) {
+      first = slotMin(node, i, lmin);
+    } else if (first == slotMin(node, i, lmin) && i > 0 && slotAt(node, i - 1) == 0) {
+      i--;
+      first = slotMin(node, i, lmin);
+    }
+    wrFirst = first;
+    wrLast = last;
+    setLvOffset(L, i);
+  }
   const rmin = slotMin(node, i, lvMin(L));
   const rmax = slotMax(node, j, end, lmax);
   wrOffset = i;
@@ -122,25 +157,24 @@ export function wrPrepare(tree: usize, first: u64, last: u64, entry: u64): i32 {
   }
   wrDelta = d;
 
-  if (i == j) {
-    if (entry == 0 && slotAt(node, i) == 0) return WR_NOOP; // NULL over NULL changes nothing
-    if (rmin == first && rmax == last && (entry != 0 || !nullNeighbour(node, i, end))) {
-      return WR_EXACT_FIT;
+  if (i == j && rmin == first && rmax == last) return WR_EXACT_FIT;
+  // The in-place types, in the kernel's order (mas_wr_store_type): a leaf left with too few
+  // items is rebalanced (a root leaf node-stored) whatever else the write is; then the last slot
+  // appends; then a write that keeps the item count moves one or two pivots (slot store).
+  const kept = <i32>(rmin < first) + <i32>(last < rmax);
+  const count = end + 1 - (j - i) + kept; // items after the write
+  if (count > RANGE64_MIN_END && count <= RANGE64_SLOTS) {
+    if (i == end) return WR_APPEND;
+    if (count == end + 1 && j - i <= 2) {
+      wrSlotEnd = j;
+      return WR_SLOT_STORE;
     }
-    if (entry != 0 && i == end && end + <i32>(rmin < first) + <i32>(last < rmax) < RANGE64_SLOTS) {
-      return WR_APPEND;
-    }
-  } else if (j == i + 1 && entry != 0 && (first == rmin) != (last == rmax)) {
-    return WR_SLOT_STORE;
   }
-  if (i == j && entry != 0) {
+  if (i == j && entry != 0 && count <= RANGE64_SLOTS && (ld == 0 || count > RANGE64_MIN_END)) {
     // Inside one slot, cutting it in two or three pieces, none NULL beside a NULL: a node store
     // that only moves the slots after it, where the general one rebuilds the leaf.
-    const k = <i32>(rmin < first) + <i32>(last < rmax);
-    if (end + k < RANGE64_SLOTS && (ld == 0 || end + 1 + k > RANGE64_MIN_END)) {
-      wrShift = k;
-      return WR_NODE_STORE;
-    }
+    wrShift = kept;
+    return WR_NODE_STORE;
   }
 
   memory.copy(RPATH, LPATH, <usize>(ld + 1) * LEVEL_SIZE);
@@ -177,6 +211,24 @@ function walkLeft(tree: usize, first: u64): i32 {
   pathTree = tree;
   pathGen = treeGen(tree);
   return pathDepth;
+}
+
+/**
+ * The kernel's store type (enum store_type, in the WR_ numbering) for the prepared write, where
+ * maple-wasm's own type names the same write differently: a tree without nodes is always
+ * store_root; storing NULL over NULL is the kernel's exact fit of the widened NULL range; a write
+ * that leaves a root leaf holding one range over [0, ULONG_MAX] is new_root; a split that pushes
+ * into a sibling is a split store.
+ */
+export function wrKernelType(): i32 {
+  switch (wrType) {
+    case WR_NEW_ROOT: return WR_STORE_ROOT;
+    case WR_NOOP: return wrTreeHeight == 0 ? WR_STORE_ROOT : WR_EXACT_FIT;
+    case WR_EMPTY: return WR_NEW_ROOT;
+    case WR_NODE_STORE:
+      return wrLeafDepth == 0 && wrFirst == 0 && wrLast == MAPLE_MAX ? WR_NEW_ROOT : WR_NODE_STORE;
+  }
+  return wrType;
 }
 
 /**
@@ -257,6 +309,7 @@ export function wrCommit(tree: usize, type: i32, mas: usize, request: i32): i32 
     addTreeCount(tree, wrDelta);
     recordFit(type, request, nodesTaken());
   }
+  bumpSeq(tree);
   return r;
 }
 
@@ -270,19 +323,20 @@ export function wrStoreGfp(tree: usize, first: u64, last: u64, entry: u64, mas: 
   const request = wrRequest(type);
   const pool = treePool(tree);
   setAllocContext(op, type);
-  if (request > reserved(mas) && reserveFill(mas, pool, request, gfp) < 0) {
-    reserveDrain(mas, pool);
-    setMasRequest(mas, request);
-    return -ENOMEM;
+  if (request > reserved(mas)) {
+    // A write that adds an entry first keeps the emergency reserve full for a tree one level
+    // taller than now (this write may split the root, and memory may be full by the next one);
+    // only a freeing write (an erase, a NULL store) may draw on it.
+    if (entry != 0) emergencyTopUp(pool, treeHeight(tree) + 1);
+    if (reserveFill(mas, pool, request, gfp, entry == 0) < 0) {
+      reserveDrain(mas, pool);
+      setMasRequest(mas, request);
+      return -ENOMEM;
+    }
   }
   const r = wrCommit(tree, type, mas, request);
   if (!masBulk(mas)) reserveDrain(mas, pool);
   return r;
-}
-
-/** Whether slot i has a NULL neighbour that a NULL store into it must merge with. */
-function nullNeighbour(node: usize, i: i32, end: i32): bool {
-  return (i > 0 && slotAt(node, i - 1) == 0) || (i < end && slotAt(node, i + 1) == 0);
 }
 
 /**
@@ -324,11 +378,17 @@ function shiftStore(node: usize, end: i32): void {
 }
 
 /**
- * Slot store (mas_wr_slot_store): a non-NULL range covering the whole of slot i and the start
- * of slot i + 1, or the end of slot i and the whole of slot i + 1, only moves one pivot.
+ * Slot store (mas_wr_slot_store): a range that keeps the leaf's item count only moves pivots.
+ * Over the whole of slot i and the start of slot i + 1, or the end of slot i and the whole of
+ * slot i + 1, one pivot moves; over the end of slot i, all of i + 1 and the start of i + 2,
+ * slot i + 1 takes the entry and both its pivots move.
  */
 function slotStore(node: usize, i: i32): void {
-  if (wrFirst == wrRangeMin) {
+  if (wrSlotEnd == i + 2) {
+    setPivot(node, i, wrFirst - 1);
+    setSlot(node, i + 1, wrEntry);
+    setPivot(node, i + 1, wrLast);
+  } else if (wrFirst == wrRangeMin) {
     setSlot(node, i, wrEntry);
     setPivot(node, i, wrLast);
   } else {
@@ -364,6 +424,7 @@ function buildLeafContents(ld: i32, first: u64, last: u64, entry: u64, after: i3
  */
 function prepareRoot(tree: usize, first: u64, last: u64, entry: u64): i32 {
   wrLeafDepth = 0;
+  wrHadRoot = treeRoot(tree) != 0;
   if (first == 0 && last == 0) return WR_STORE_ROOT;
   if (entry == 0) {
     wrEntry = 0;
@@ -421,16 +482,41 @@ export function mtInsertRange(tree: usize, first: u64, last: u64, entry: u64, gf
 }
 
 /**
- * Erase the whole range holding the state's index (mas_erase / mtree_erase). Returns 1 and
- * leaves the erased entry in *entryOut, 0 when the index held nothing, or -ENOMEM.
+ * Erase the whole range holding the state's index (mas_erase / mtree_erase), walking from the
+ * root whatever the state's status. Returns 1 and leaves the erased entry in *entryOut, 0 when
+ * the index held nothing (the state then stands on that NULL range), or -ENOMEM (state in error).
  */
 export function masErase(mas: usize, entryOut: usize, gfp: u32): i32 {
-  const entry = masWalk(mas);
+  masReset(mas);
+  const entry = stateWalk(mas);
   store<u64>(entryOut, entry);
   if (entry == 0) return 0;
+  // With nodes the walk made index..last the entry's range; a lone root entry is erased by a
+  // NULL store over the state's own range, which starts at 0.
   const r = wrStoreGfp(masTree(mas), masIndex(mas), masLast(mas), 0, mas, gfp, OP_ERASE);
-  setMasStatus(mas, r < 0 ? MA_ERROR : MA_START);
   return r < 0 ? r : 1;
+}
+
+/**
+ * Where a state stands after a write through it succeeded, as after the kernel's
+ * mas_wr_store_entry: on the slot now holding its index (a NULL store's index having been
+ * widened over the NULLs it merged with), active; in a tree left without nodes, start after a
+ * root entry was stored or everything erased (over [0, ULONG_MAX]), else root or none as the walk before the write saw.
+ */
+export function masSettle(mas: usize): void {
+  const tree = masTree(mas);
+  if (treeHeight(tree) > 0) {
+    const inLeaf = wrType == WR_EXACT_FIT || wrType == WR_APPEND || wrType == WR_SLOT_STORE ||
+      wrType == WR_NODE_STORE || wrType == WR_NOOP;
+    if (inLeaf) masSettleOnPath(mas, LPATH, wrLeafDepth); else masSettleActive(mas);
+  } else if (wrType == WR_EMPTY) {
+    // The NULL store widened over the NULLs around it to the whole key space.
+    masSetRange(mas, 0, MAPLE_MAX);
+  } else if (wrType == WR_STORE_ROOT && wrEntry != 0) {
+    masSettleRoot(mas, MA_START);
+  } else {
+    masSettleRoot(mas, wrHadRoot ? MA_ROOT : MA_NONE);
+  }
 }
 
 export function mtErase(tree: usize, index: u64, entryOut: usize, gfp: u32): i32 {

@@ -9,12 +9,25 @@
 /** How entries are kept: JS values by handle, or non-negative safe integers in the slot. */
 export type EntryMode = 'object' | 'number';
 
+/**
+ * Handles one table holds at most: 2^26 (67,108,864). The table's arrays would otherwise grow
+ * until V8 cannot make them larger, which aborts the process; past this a store of a new object
+ * entry fails with ENOMEM instead.
+ */
+export const MAX_HANDLES = 2 ** 26;
+let limit = MAX_HANDLES;
+
+/** @internal Lower the ceiling for a test (no argument restores MAX_HANDLES). */
+export function _setHandleLimit(n: number = MAX_HANDLES): void {
+  limit = n;
+}
+
 export class HandleTable<T> {
   private values: (T | undefined)[] = [undefined];
   private refs: number[] = [0];
   private free: number[] = [];
 
-  /** A new handle for value, counted once. */
+  /** A new handle for value, counted once; -1 (nothing changed) when the table is full. */
   acquire(value: T): number {
     const h = this.free.pop();
     if (h !== undefined) {
@@ -22,6 +35,7 @@ export class HandleTable<T> {
       this.refs[h] = 1;
       return h;
     }
+    if (this.values.length > limit) return -1;
     this.values.push(value);
     this.refs.push(1);
     return this.values.length - 1;

@@ -9,11 +9,13 @@
  */
 export { MapleTree } from './tree';
 export type { MapleEntry, MapleTreeOptions, MapleTreeArgs, CyclicAllocation, KeyMode, RangeInput } from './tree';
+export type { Indices } from './batch';
+export { RangeCursor } from './cursor';
 export { lastSearchVisits } from './pool';
 export { NodePool, FaultControls, linearMemoryBytes } from './pool';
 export type { PoolStats, FaultStats, FaultRecord } from './pool';
 export { MaState } from './state';
-export type { MaStatus } from './state';
+export type { MaStatus, StoreType } from './state';
 export type { Gfp, WriteType } from './gfp';
 export { MapleError, UseAfterFreeError } from './errors';
 export type { MapleErrorCode } from './errors';

@@ -16,6 +16,13 @@ export interface PoolStats {
   frees: number;
   /** Nodes in use that sit in ma_state reserves (preallocated, not yet in a tree). */
   nodesReserved: number;
+  /**
+   * Nodes in the emergency reserve: neither in use nor free, kept for erases and NULL stores
+   * when the normal allocation fails (3h + 1 for the pool's tallest tree, h its height).
+   */
+  nodesEmergency: number;
+  /** Nodes ever taken from the emergency reserve. */
+  emergencyTaken: number;
 }
 
 /** The last allocation the fault controls failed. */
@@ -94,6 +101,17 @@ export class FaultControls {
     core.poolBudget(this.#pool, count(n, 'n', 0));
   }
 
+  /**
+   * Whether armed failures also fail the emergency reserve. Off by default: an injected failure
+   * models the normal allocator failing, so an erase or NULL store that meets one takes its nodes
+   * from the emergency reserve and succeeds, as at a full memory. On, erases fail with ENOMEM too
+   * (to test that such a failure leaves the tree unchanged). Kept across off().
+   */
+  failReserve(on: boolean): void {
+    if (typeof on !== 'boolean') throw new TypeError('on must be a boolean');
+    core.poolReserveFails(this.#pool, on ? 1 : 0);
+  }
+
   /** Disarm everything (the counters are kept). */
   off(): void {
     core.poolFaults(this.#pool, FAULT_OFF, 0, 0, 0);
@@ -116,23 +134,61 @@ export class FaultControls {
   }
 }
 
+// A collected pool is freed at once if idle, else by the core when its last tree or node goes.
+const poolFinalizer = new FinalizationRegistry<number>((ptr) => core.poolDropped(ptr));
+
 /**
  * A pool of 256-byte maple nodes carved from 4 KiB pages of the core's linear memory, with a
  * free list and counters. Many trees may share one pool; every tree uses the default pool
  * unless given another.
+ *
+ * Like a slab cache it keeps the pages it has grown to, with two ways back: when linear memory
+ * cannot grow, every pool gives back the pages all of whose nodes are free (so nodes freed by
+ * erases in one pool can serve another pool, a tree header or a walk), and `free()`, or the
+ * garbage collector once the pool and all its trees are unreachable, gives back all of them.
  */
 export class NodePool {
-  /** @internal Address of the pool header in linear memory. */
-  readonly ptr: number;
+  #ptr: number;
 
   /** Fault injection for every allocation from this pool. */
   readonly faults: FaultControls;
 
   constructor() {
-    this.ptr = core.poolNew();
-    if (this.ptr === 0) throw new MapleError('ENOMEM', 'new NodePool');
-    livePools.add(this.ptr);
-    this.faults = new FaultControls(this.ptr);
+    this.#ptr = core.poolNew();
+    if (this.#ptr === 0) throw new MapleError('ENOMEM', 'new NodePool');
+    livePools.add(this.#ptr);
+    this.faults = new FaultControls(this.#ptr);
+    poolFinalizer.register(this, this.#ptr, this);
+  }
+
+  /** @internal Address of the pool header in linear memory; throws once the pool is freed. */
+  get ptr(): number {
+    if (this.#ptr === 0) throw new Error('NodePool: used after free()');
+    return this.#ptr;
+  }
+
+  /**
+   * Give every page back to linear memory (kmem_cache_destroy) and release the pool's header;
+   * the object cannot be used afterwards. Throws MapleError EBUSY, changing nothing, while a
+   * tree still uses the pool (free() those trees first) or a MaState still holds nodes
+   * preallocated from it. A second call does nothing.
+   */
+  free(): void {
+    if (this.#ptr === 0) return;
+    if (core.poolFree(this.#ptr) === 0) {
+      throw new MapleError('EBUSY', 'NodePool.free', 'trees or ma_state reserves still use the pool');
+    }
+    poolFinalizer.unregister(this);
+    livePools.delete(this.#ptr);
+    this.#ptr = 0;
+  }
+
+  /**
+   * Give back now the pages all 16 of whose nodes are free (kmem_cache_shrink); returns how
+   * many 4 KiB pages went back. The pool also does this by itself when memory cannot grow.
+   */
+  shrink(): number {
+    return core.poolGiveBack(this.ptr);
   }
 
   /** The pool's counters now. */
@@ -145,6 +201,8 @@ export class NodePool {
       allocations: core.poolStat(p, 3),
       frees: core.poolStat(p, 4),
       nodesReserved: core.poolStat(p, 5),
+      nodesEmergency: core.poolStat(p, 6),
+      emergencyTaken: core.poolStat(p, 7),
     };
   }
 
@@ -165,6 +223,16 @@ export function defaultPool(): NodePool {
 /** Nodes the last emptyArea / allocRange search visited (to show it stays O(log n)). */
 export function lastSearchVisits(): number {
   return core.lastGapVisits();
+}
+
+/** @internal Cap linear memory at `bytes` (rounded down to 64 KiB; 0 lifts the cap): tests only. */
+export function _setMemoryCap(bytes: number): void {
+  core.memoryCap(Math.floor(bytes / 65536));
+}
+
+/** @internal 4 KiB pages given back by pools and not yet reused. */
+export function _freePages(): number {
+  return core.pagesFree();
 }
 
 /** Bytes of linear memory the core has (nodes, headers and the core's own data). */

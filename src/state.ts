@@ -9,6 +9,15 @@ import { Gfp, gfpCode } from './gfp';
 import { WRITE_MAS_STORE, WRITE_MAS_STORE_PREALLOC } from './tree';
 import type { MapleTree, MapleEntry } from './tree';
 
+/**
+ * The kernel's store types (enum store_type without the wr_ prefix): which write path a store
+ * takes, decided from the tree before it changes (mas_wr_store_type).
+ */
+export type StoreType = 'new_root' | 'store_root' | 'exact_fit' | 'spanning_store' | 'split_store' |
+  'rebalance' | 'append' | 'node_store' | 'slot_store';
+const STORE_TYPES: (StoreType | undefined)[] = [undefined, 'new_root', 'store_root', 'exact_fit',
+  'spanning_store', 'split_store', 'rebalance', 'append', 'node_store', 'slot_store'];
+
 /** ma_state status, as the kernel's enum maple_status. */
 export type MaStatus = 'start' | 'active' | 'none' | 'root' | 'pause' | 'overflow' | 'underflow' | 'error';
 const STATUS: MaStatus[] = ['start', 'active', 'none', 'root', 'pause', 'overflow', 'underflow', 'error'];
@@ -21,7 +30,8 @@ const OP_PREV = 4;
 const OP_NEXT_RANGE = 5;
 const OP_PREV_RANGE = 6;
 const OP_READ = 7;
-const MA_START = 0;
+const OP_FIND_RANGE = 8;
+const OP_FIND_RANGE_REV = 9;
 
 const finalizer = new FinalizationRegistry<number>((mas) => core.stateFree(mas));
 
@@ -94,7 +104,7 @@ export class MaState<T = unknown> {
 
   /** mas_reset: keep the range, walk from the root next time. */
   reset(): this {
-    core.stateSetStatus(this.#ptr, MA_START);
+    core.stateReset(this.#ptr);
     return this;
   }
 
@@ -126,14 +136,12 @@ export class MaState<T = unknown> {
    * next range. Returns the entry (undefined for a gap); check status for the end.
    */
   findRange(max: Index = ULONG_MAX): T | undefined {
-    const m = checkIndex(max, 'max');
-    return this.status === 'start' ? this.#step(OP_WALK, 0) : this.#step(OP_NEXT_RANGE, m);
+    return this.#step(OP_FIND_RANGE, checkIndex(max, 'max'));
   }
 
   /** mas_find_range_rev: the range at index first, then each previous range. */
   findRangeRev(min: Index = 0): T | undefined {
-    const m = checkIndex(min, 'min');
-    return this.status === 'start' ? this.#step(OP_WALK, 0) : this.#step(OP_PREV_RANGE, m);
+    return this.#step(OP_FIND_RANGE_REV, checkIndex(min, 'min'));
   }
 
   /** mas_next: the next entry after the current range, starting at or before max. */
@@ -218,6 +226,16 @@ export class MaState<T = unknown> {
     const g = gfpCode(gfp, 'MaState.preallocate');
     this.tree._checkEntry(entry, 'MaState.preallocate');
     check(core.statePreallocate(this.#ptr, entry === null ? 0 : 1, g), 'MaState.preallocate');
+  }
+
+  /**
+   * mas->store_type: the kernel's name for the write last prepared through this state
+   * (preallocate, store, storePrealloc, erase), or undefined before the first. A write maple-wasm
+   * performs differently still reports the type the kernel would pick: storing NULL over NULL
+   * is 'exact_fit', a split that shares its items with a sibling 'split_store'.
+   */
+  get storeType(): StoreType | undefined {
+    return STORE_TYPES[core.stateStoreType(this.#ptr)];
   }
 
   /** Nodes the last preallocate() asked for (its worst case). */

@@ -2,9 +2,11 @@
 // arguments are checked, entries encoded, the core called, statuses turned into errors.
 
 import { core, out, readText, readI32, readU64, f64View, BATCH_CAPACITY } from './wasm';
+import { loadWords, Indices } from './batch';
+import { RangeCursor } from './cursor';
 import { MapleError, UseAfterFreeError, check } from './errors';
 import { Index, ULONG_MAX, checkIndex, checkOrder, compare, wire, successor } from './keys';
-import { HandleTable, EntryMode } from './handles';
+import { HandleTable, EntryMode, MAX_HANDLES } from './handles';
 import { NodePool, defaultPool } from './pool';
 import { Gfp, gfpCode } from './gfp';
 
@@ -149,6 +151,117 @@ interface Held {
   mas: number;
 }
 
+/** A walk's ma_state and 4 KiB batch page in linear memory, reused from walk to walk. */
+interface Kit {
+  mas: number;
+  buf: number;
+}
+
+/** An open walk (see MapleTree.#openWalk); kit undefined: stepping with the tree's own state. */
+interface Walk<T, K extends Index = Index> {
+  kit: Kit | undefined;
+  next(): number;
+  item(i: number): MapleEntry<T, K>;
+  restartAfter(end: Index): void;
+  close(): void;
+}
+
+// Kits not in use. Nested walks take one each; past KITS_KEPT, kits given back are freed.
+const kits: Kit[] = [];
+const KITS_KEPT = 4;
+let kitsMade = 0;
+
+/** A kit bound to tree, from the spare ones or newly made; undefined when memory is full. */
+function acquireKit(tree: number): Kit | undefined {
+  const kit = kits.pop();
+  if (kit !== undefined) {
+    core.stateBind(kit.mas, tree);
+    return kit;
+  }
+  const mas = core.stateNew(tree);
+  if (mas === 0) return undefined;
+  const buf = core.batchNew();
+  if (buf === 0) {
+    core.stateFree(mas);
+    return undefined;
+  }
+  kitsMade++;
+  return { mas, buf };
+}
+
+function releaseKit(kit: Kit): void {
+  if (kits.length < KITS_KEPT) {
+    kits.push(kit);
+  } else {
+    core.batchFree(kit.buf);
+    core.stateFree(kit.mas);
+  }
+}
+
+const DONE: IteratorResult<never> = Object.freeze({ done: true, value: undefined });
+
+/**
+ * The iterator of MapleTree.entries(): batches of decoded ranges, fetched one at a time, so
+ * that it holds no linear memory between two calls of next().
+ */
+class EntryIterator<T, K extends Index> implements IterableIterator<MapleEntry<T, K>> {
+  #tree: MapleTree<T, K>;
+  #from: Index | undefined; // where the next batch starts (undefined: no more)
+  #last: Index;
+  #batch: MapleEntry<T, K>[] = [];
+  #i = 0;
+  #version = 0;
+
+  constructor(tree: MapleTree<T, K>, first: Index, last: Index) {
+    this.#tree = tree;
+    this.#from = first;
+    this.#last = last;
+  }
+
+  next(): IteratorResult<MapleEntry<T, K>> {
+    const tree = this.#tree;
+    let batch = this.#batch;
+    let i = this.#i;
+    if (i > 0 && tree._version !== this.#version) {
+      // The tree changed since the last range returned: go on from just after it.
+      this.#from = successor(batch[i - 1].last);
+      batch = this.#batch = [];
+      i = 0;
+    }
+    if (i === batch.length) {
+      const from = this.#from;
+      if (from === undefined || !tree._alive) return DONE;
+      batch = this.#batch = tree._fetch(from, this.#last);
+      i = 0;
+      if (batch.length === 0) {
+        this.#from = undefined;
+        return DONE;
+      }
+      this.#from = tree._fetchedAll ? undefined : successor(batch[batch.length - 1].last);
+    }
+    this.#version = tree._version;
+    this.#i = i + 1;
+    return { done: false, value: batch[i] };
+  }
+
+  /** Stop early (a for...of break): nothing to give back, the walk holds no memory. */
+  return(): IteratorResult<MapleEntry<T, K>> {
+    this.#from = undefined;
+    this.#batch = [];
+    this.#i = 0;
+    return DONE;
+  }
+
+  [Symbol.iterator](): IterableIterator<MapleEntry<T, K>> {
+    return this;
+  }
+}
+
+/** @internal Kits made so far and kits spare now, for leak tests. */
+export function _walkKits(): { made: number; spare: number } {
+  return { made: kitsMade, spare: kits.length };
+}
+
 const finalizer = new FinalizationRegistry<Held>((held) => {
   core.treeDelete(held.ptr);
   core.stateFree(held.mas);
@@ -211,6 +324,11 @@ export class MapleTree<T = unknown, K extends Index = Index> implements Iterable
       throw new MapleError('ENOMEM', 'new MapleTree');
     }
     finalizer.register(this, { ptr: this.#ptr, mas: this.#mas }, this);
+    if (kitsMade === 0) {
+      // The first tree makes the first walk kit, so that a walk finds one even at a full memory.
+      const kit = acquireKit(this.#ptr);
+      if (kit !== undefined) releaseKit(kit);
+    }
   }
 
   /** The largest key the tree takes: ULONG_MAX, or 2^53 - 1 with keys: 'number'. */
@@ -386,6 +504,36 @@ export class MapleTree<T = unknown, K extends Index = Index> implements Iterable
   }
 
   /**
+   * mtree_load for a batch of indices, answered in order: out[i] is the entry at indices[i].
+   * Indices are non-negative safe integers (a Float64Array or an array of numbers) or any u64 (a
+   * BigUint64Array). A numeric-entry tree answers in a Float64Array (`out` if given, at least
+   * as long as indices; NaN where an index holds nothing); an object-entry tree in an array
+   * (undefined for nothing; `out` is refused). The walks run 32 at a time, level by level,
+   * so their cache misses overlap: on a large tree several times the rate of load() in a loop.
+   * RangeError/TypeError naming the position of a bad index; nothing is written from its chunk.
+   */
+  loadMany(indices: Indices, out: Float64Array): Float64Array;
+  loadMany(indices: Indices): Float64Array | (T | undefined)[];
+  loadMany(indices: Indices, out?: Float64Array): Float64Array | (T | undefined)[] {
+    if (!(indices instanceof Float64Array || indices instanceof BigUint64Array || Array.isArray(indices))) {
+      throw new TypeError('loadMany: indices must be a Float64Array, a BigUint64Array or an array of numbers');
+    }
+    const tree = this.ptr;
+    if (this.#numeric) {
+      if (out !== undefined && !(out instanceof Float64Array && out.length >= indices.length)) {
+        throw new TypeError(`loadMany: out must be a Float64Array of at least ${indices.length} elements`);
+      }
+      const result = out ?? new Float64Array(indices.length);
+      loadWords(tree, indices, result, true, 'loadMany');
+      return result;
+    }
+    if (out !== undefined) throw new TypeError('loadMany: out is for numeric-entry trees (entries: \'number\')');
+    const words = new Float64Array(indices.length);
+    loadWords(tree, indices, words, false, 'loadMany');
+    return Array.from(words, (w) => this.#decode(w));
+  }
+
+  /**
    * mt_find: the first entry whose range ends at or after index and starts at or before max,
    * with its whole range (which may start below index).
    */
@@ -422,43 +570,98 @@ export class MapleTree<T = unknown, K extends Index = Index> implements Iterable
   }
 
   /**
-   * mt_for_each: every entry whose range meets [first, last], in index order. Writes during the
-   * iteration are allowed: the walk resumes after the last range it returned.
+   * mt_for_each as an iterator: every entry whose range meets [first, last], in index order, as
+   * { index, last, entry } (index and last inclusive; a number, or a bigint beyond 2^53 - 1).
+   * Writes during the iteration are allowed: the walk resumes after the last range it returned.
+   * Throws TypeError / RangeError naming first or last for a bad bound, at once.
+   *
+   * Allocates no linear memory in the common case and holds none between two calls of next():
+   * each batch of ranges is fetched through an ma_state and a batch page borrowed from a small
+   * shared set (one made with the first tree), decoded, and the pair given back; the next batch
+   * starts afresh after the last range. When none is free and memory cannot grow, it steps with
+   * the tree's own state instead, one O(log n) walk per entry. So an iterator dropped before
+   * its end costs nothing but its JS objects.
    */
-  *entries(first: Index = 0, last: Index = this.#top): IterableIterator<MapleEntry<T, K>> {
-    const walk = this.#openWalk(first, last, 'entries');
-    try {
-      let n: number;
-      while ((n = walk.next()) > 0) {
-        for (let i = 0; i < n; i++) {
-          const version = this.#version;
-          const item = walk.item(i);
-          yield item;
-          if (this.#version !== version) {
-            walk.restartAfter(item.last);
-            break;
-          }
-        }
-      }
-    } finally {
-      walk.close();
-    }
+  entries(first: Index = 0, last: Index = this.#top): IterableIterator<MapleEntry<T, K>> {
+    const [a, b] = this.#walkRange(first, last);
+    return new EntryIterator<T, K>(this, a, b);
+  }
+
+  /** @internal The tree's write count (entries() restarts when it moved). */
+  get _version(): number {
+    return this.#version;
+  }
+
+  /** @internal Whether the tree is not yet freed. */
+  get _alive(): boolean {
+    return this.#ptr !== 0;
+  }
+
+  /** @internal The next batch of a walk from `from` up to b (see #fetch); and whether it ended. */
+  _fetch(from: Index, b: Index): MapleEntry<T, K>[] {
+    return this.#fetch(from, b);
+  }
+
+  /** @internal Whether the last _fetch reached the end of its walk. */
+  get _fetchedAll(): boolean {
+    return this.#fetchedAll;
+  }
+
+  /** Whether the last #fetch reached the end of its walk. */
+  #fetchedAll = false;
+
+  /**
+   * The next batch of ranges of a walk from `from` up to b, decoded: up to a batch page's worth
+   * through a borrowed kit (given back before returning), else one range through the tree's own
+   * state. Sets #fetchedAll.
+   */
+  #fetch(from: Index, b: Index): MapleEntry<T, K>[] {
+    const walk = this.#openWalk(from, b);
+    const n = walk.next();
+    const items = new Array<MapleEntry<T, K>>(n);
+    for (let k = 0; k < n; k++) items[k] = walk.item(k);
+    this.#fetchedAll = n === 0 || (walk.kit !== undefined && n < BATCH_CAPACITY);
+    walk.close();
+    return items;
+  }
+
+  /**
+   * A range cursor over a numeric-entry tree: the ranges meeting [first, last] a batch at a
+   * time, as Float64Array columns (see RangeCursor). TypeError on an object-entry tree.
+   *
+   *     const c = mt.cursor();
+   *     for (let n = c.next(); n > 0; n = c.next())
+   *       for (let k = 0; k < n; k++) sum += c.entry[k];
+   */
+  cursor(first: Index = 0, last: Index = this.#top): RangeCursor {
+    if (!this.#numeric) throw new TypeError('cursor: needs a numeric-entry tree (entries: \'number\'); use entries()');
+    const [a, b] = this.#walkRange(first, last);
+    return new RangeCursor(this.ptr, a, b, () => this.#ptr !== 0);
   }
 
   /**
    * mt_for_each with a callback, the fastest way through a tree: fn(entry, index, last) for
    * every entry whose range meets [first, last], in index order. fn may write to the tree;
-   * the walk then resumes after the range it was given.
+   * the walk then resumes after the range it was given. Allocates nothing in the common case
+   * (see entries()).
    */
   forEach(fn: (entry: T, index: K, last: K) => void, first: Index = 0,
           last: Index = this.#top): void {
     if (typeof fn !== 'function') throw new TypeError('forEach: fn must be a function');
-    const walk = this.#openWalk(first, last, 'forEach');
+    const [a, b] = this.#walkRange(first, last);
+    const walk = this.#openWalk(a, b);
     try {
       let n: number;
       while ((n = walk.next()) > 0) {
+        if (walk.kit === undefined) {
+          const version = this.#version;
+          const item = walk.item(0);
+          fn(item.entry, item.index, item.last);
+          if (this.#version !== version) walk.restartAfter(item.last);
+          continue;
+        }
         let words = f64View();
-        for (let i = 0, r = walk.buf >>> 3; i < n; i++, r += 3) {
+        for (let i = 0, r = walk.kit.buf >>> 3; i < n; i++, r += 3) {
           const version = this.#version;
           const word = words[r + 2];
           if (word > 0) {
@@ -479,24 +682,52 @@ export class MapleTree<T = unknown, K extends Index = Index> implements Iterable
     }
   }
 
-  /**
-   * A walk over [first, last] with its own ma_state and its own batch buffer in linear memory
-   * (so code run between two batches may walk too), fetching a batch of ranges per core call.
-   */
-  #openWalk(first: Index, last: Index, op: string) {
+  #walkRange(first: Index, last: Index): [Index, Index] {
     const a = this.#key(first, 'first');
     const b = this.#key(last, 'last');
     checkOrder(a, b, 'first', 'last');
-    const mas = core.stateNew(this.ptr);
-    const buf = mas === 0 ? 0 : core.batchNew();
-    if (buf === 0) {
-      if (mas !== 0) core.stateFree(mas);
-      throw new MapleError('ENOMEM', op);
-    }
-    core.stateSet(mas, wire(a, 0), wire(a, 1));
+    if (this.#ptr === 0) throw new UseAfterFreeError('MapleTree', 'walk');
+    return [a, b];
+  }
+
+  /**
+   * A walk over [a, b], fetching a batch of ranges per core call into a borrowed kit (its own
+   * ma_state and batch page, so code run between two batches may walk too); without a kit, one
+   * range per step through the tree's own state, re-walked from the range after the last one.
+   */
+  #openWalk(a: Index, b: Index): Walk<T, K> {
+    const kit = acquireKit(this.ptr);
     let done = false;
+    if (kit === undefined) {
+      // No kit and no memory for one: step with the tree's state, which other reads may move,
+      // so every step starts afresh from where the walk is.
+      let from: Index | undefined = a;
+      let item: MapleEntry<T, K> | undefined;
+      return {
+        kit,
+        next: (): number => {
+          if (from === undefined || this.#ptr === 0) return 0;
+          core.stateSet(this.#mas, wire(from, 0), wire(from, 1));
+          if (core.stateOp(this.#mas, OP_FIND, wire(b, 2)) !== 1) {
+            from = undefined;
+            return 0;
+          }
+          item = this.#item();
+          from = successor(item.last);
+          return 1;
+        },
+        item: (): MapleEntry<T, K> => item as MapleEntry<T, K>,
+        restartAfter: (end: Index): void => {
+          from = successor(end);
+        },
+        close: (): void => {},
+      };
+    }
+    const { mas, buf } = kit;
+    core.stateSet(mas, wire(a, 0), wire(a, 1));
+    let closed = false;
     return {
-      buf,
+      kit,
       /** Fetch the next batch; returns its length (0 at the end). */
       next: (): number => {
         if (done || this.#ptr === 0) return 0;
@@ -521,8 +752,9 @@ export class MapleTree<T = unknown, K extends Index = Index> implements Iterable
         if (!done) core.stateSet(mas, wire(from as Index, 0), wire(from as Index, 1));
       },
       close: (): void => {
-        core.batchFree(buf);
-        core.stateFree(mas);
+        if (closed) return;
+        closed = true;
+        releaseKit(kit);
       },
     };
   }
@@ -678,10 +910,39 @@ export class MapleTree<T = unknown, K extends Index = Index> implements Iterable
     if (this.entryMode === 'object') this.#validateHandles();
   }
 
-  /** mt_dump: the tree's nodes and ranges as text. */
+  /**
+   * mt_dump, streamed: fn(text) is called with the dump a chunk at a time, each chunk whole
+   * lines ending in '\n' (at most 4 KiB), in order: a line for the tree, then depth-first one
+   * line per node (its range, type, address, parent word, end) followed by its slots (a
+   * leaf's ranges and entry words; an arange_64 node's gaps before its children). Needs no
+   * memory beyond a walk's state and batch page (borrowed, given back; MapleError ENOMEM when
+   * none is free and memory cannot grow). fn must not write to the tree: a write, or free(),
+   * during the dump stops it with an Error.
+   */
+  dumpTo(fn: (text: string) => void): void {
+    if (typeof fn !== 'function') throw new TypeError('dumpTo: fn must be a function');
+    const kit = acquireKit(this.ptr);
+    if (kit === undefined) throw new MapleError('ENOMEM', 'dump');
+    try {
+      core.dumpStart(this.#ptr, kit.mas);
+      const version = this.#version;
+      let n: number;
+      while ((n = core.dumpNext(kit.mas, kit.buf)) > 0) {
+        fn(readText(kit.buf, n));
+        if (this.#version !== version || this.#ptr === 0) {
+          throw new Error('MapleTree.dumpTo: the tree changed during the dump');
+        }
+      }
+    } finally {
+      releaseKit(kit);
+    }
+  }
+
+  /** mt_dump: the whole dump (see dumpTo) as one string; for trees of up to a few million ranges. */
   dump(): string {
-    const length = core.dump(this.ptr);
-    return readText(core.dumpPtr(), length);
+    const parts: string[] = [];
+    this.dumpTo((text) => parts.push(text));
+    return parts.join('');
   }
 
   /** @internal Live handles and table size, for leak tests. */
@@ -712,6 +973,7 @@ export class MapleTree<T = unknown, K extends Index = Index> implements Iterable
     // Allocations and inserts only fill empty space: no range loses or gains a holder.
     const deltas = kind === WRITE_INSERT || kind >= WRITE_ALLOC ? undefined : this.#overlaps(a, b);
     const h = entry === null ? 0 : this.#handles.acquire(entry);
+    if (h < 0) throw new MapleError('ENOMEM', op, `the tree's entry handle table is full (${MAX_HANDLES} object entries at most); the tree is unchanged`);
     const status = this.#call(kind, a, b, h, gfp, mas, extra);
     if (status < 0) {
       if (h !== 0) this.#handles.release(h);

@@ -14,6 +14,7 @@ export interface Core {
   KEYS: WebAssembly.Global;
   OUT: WebAssembly.Global;
   stateFindBatch(mas: number, limit: number, buf: number): number;
+  stateFindColumns(mas: number, limit: number, buf: number): number;
   batchCapacity(): number;
   batchNew(): number;
   batchFree(buf: number): void;
@@ -22,10 +23,17 @@ export interface Core {
   poolTreeNodes(pool: number): number;
   poolFaults(pool: number, mode: number, count: number, rate: number, seed: number): void;
   poolBudget(pool: number, budget: number): void;
+  poolReserveFails(pool: number, on: number): void;
   poolFaultStat(pool: number, which: number): number;
   preallocFit(type: number, which: number): number;
   preallocFitReset(): void;
   linearMemoryBytes(): number;
+  poolFree(pool: number): number;
+  poolDropped(pool: number): void;
+  poolGiveBack(pool: number): number;
+  pagesFree(): number;
+  memoryCap(pages: number): void;
+  stateBind(mas: number, tree: number): void;
   treeNew(pool: number, flags: number): number;
   treeDestroy(tree: number): void;
   treeDelete(tree: number): void;
@@ -35,13 +43,14 @@ export interface Core {
   treeStore(tree: number, first: number, last: number, entry: number, gfp: number): number;
   treeInsert(tree: number, first: number, last: number, entry: number, gfp: number): number;
   treeLoad(tree: number, index: number): number;
+  treeLoadMany(tree: number, keys: number, out: number, n: number, big: number, numeric: number): number;
   treeErase(tree: number, index: number, gfp: number): number;
   treeDup(src: number, dst: number, gfp: number): number;
   stateNew(tree: number): number;
   stateFree(mas: number): void;
   stateSet(mas: number, index: number, last: number): void;
   statePause(mas: number): void;
-  stateSetStatus(mas: number, status: number): void;
+  stateReset(mas: number): void;
   stateOp(mas: number, op: number, limit: number): number;
   stateStore(mas: number, entry: number, gfp: number): number;
   statePreallocate(mas: number, entry: number, gfp: number): number;
@@ -50,6 +59,7 @@ export interface Core {
   stateDestroy(mas: number): void;
   stateAllocated(mas: number): number;
   stateRequest(mas: number): number;
+  stateStoreType(mas: number): number;
   stateExpectedEntries(mas: number, n: number, gfp: number): number;
   stateNomem(mas: number, gfp: number): number;
   treeEmptyArea(tree: number, min: number, max: number, size: number, forward: number): number;
@@ -59,9 +69,12 @@ export interface Core {
   lastGapVisits(): number;
   validate(tree: number): number;
   validateInfo(): number;
-  dump(tree: number): number;
-  dumpPtr(): number;
+  dumpStart(tree: number, st: number): void;
+  dumpNext(st: number, buf: number): number;
 }
+
+/** Exports that return an address in linear memory (u32, which JS receives as i32). */
+const ADDRESS_EXPORTS = ['poolNew', 'treeNew', 'stateNew', 'batchNew', 'validateInfo'] as const;
 
 let memory!: WebAssembly.Memory;
 let started = false;
@@ -69,6 +82,7 @@ let started = false;
 function readAsString(ptr: number): string {
   if (!ptr) return '';
   const u32 = new Uint32Array(memory.buffer);
+  ptr >>>= 0;
   const bytes = u32[(ptr - 4) >>> 2];
   const u16 = new Uint16Array(memory.buffer, ptr, bytes >>> 1);
   return String.fromCharCode(...u16);
@@ -83,8 +97,15 @@ function instantiate(): Core {
       },
     },
   });
-  const core = instance.exports as unknown as Core;
-  memory = core.memory;
+  const raw = instance.exports as unknown as Core;
+  memory = raw.memory;
+  // Addresses cross the boundary as i32: one above 2 GiB arrives negative. Every export that
+  // returns an address is read as unsigned here, so nothing in src/ sees a negative one.
+  const core: Core = { ...raw };
+  for (const name of ADDRESS_EXPORTS) {
+    const f = raw[name] as (...args: number[]) => number;
+    (core as unknown as Record<string, unknown>)[name] = (...args: number[]): number => f(...args) >>> 0;
+  }
   return core;
 }
 
@@ -100,8 +121,8 @@ export let BATCH_CAPACITY = 0;
 function start(): Core {
   const real = instantiate();
   started = true;
-  KEYS = real.KEYS.value as number;
-  OUT = real.OUT.value as number;
+  KEYS = (real.KEYS.value as number) >>> 0;
+  OUT = (real.OUT.value as number) >>> 0;
   view = new DataView(memory.buffer);
   f64s = new Float64Array(memory.buffer);
   BATCH_CAPACITY = real.batchCapacity();
@@ -169,6 +190,8 @@ export function f64View(): Float64Array {
 
 /** Dump text the core wrote (ASCII). */
 export function readText(ptr: number, length: number): string {
+  ptr >>>= 0;
+  length >>>= 0;
   const bytes = new Uint8Array(memory.buffer, ptr, length);
   let s = '';
   const CHUNK = 8192;
@@ -178,6 +201,7 @@ export function readText(ptr: number, length: number): string {
 
 /** Read i32 words (for the validator's report). */
 export function readI32(addr: number, count: number): number[] {
+  addr >>>= 0;
   const v = mem();
   return Array.from({ length: count }, (_, i) => v.getInt32(addr + i * 4, true));
 }

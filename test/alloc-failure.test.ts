@@ -7,7 +7,7 @@
 //      tools/testing/radix-tree/maple.c), re-expressed against this API.
 import { describe, expect, test } from 'vitest';
 import { MapleTree, MaState, NodePool, MapleError } from '../src/index';
-import { fuzzSeed, exhaustive, defaultMode, type Op } from '../src/fuzz/engine';
+import { fuzzSeed, exhaustive, defaultMode, DEEP_HEIGHT, type Op } from '../src/fuzz/engine';
 
 const sr = (a: number | bigint, b: number | bigint, e: number | null, extra: Partial<Op> = {}): Op =>
   ({ t: 'store', tr: 0, api: 'storeRange', a: String(a), b: String(b), e, ...extra }) as Op;
@@ -45,6 +45,18 @@ describe('fixed-seed fuzz over every fault mode', () => {
       const r = fuzzSeed({ seed, ops: 400, shrinkMs: 20_000 });
       expect(r.ops).toBe(400);
       if (defaultMode(seed) !== 'off') expect(r.failedAllocs).toBeGreaterThan(0);
+    });
+  }
+
+  for (const seed of [2, 6]) {
+    // seed 2: failRate, object entries; seed 6: failAfter, numeric entries
+    test(`deep seed ${seed} (${defaultMode(seed)}): grown to height ${DEEP_HEIGHT} before the failures start`, () => {
+      const r = fuzzSeed({ seed, ops: 150, deep: true, shrinkMs: 20_000 });
+      console.log(`deep seed ${seed}: height ${r.grown?.height} with ${r.grown?.ranges} ranges after ${r.grown?.ops} ` +
+        `ops, then ${r.ops - (r.grown?.ops ?? 0)} ops: max height ${r.maxHeight}, ${r.failedAllocs} allocations failed, ${r.enomem} ENOMEM`);
+      expect(r.grown?.height).toBeGreaterThanOrEqual(DEEP_HEIGHT);
+      expect(r.maxHeight).toBeGreaterThanOrEqual(DEEP_HEIGHT);
+      expect(r.failedAllocs).toBeGreaterThan(0);
     });
   }
 
@@ -341,6 +353,9 @@ describe('kernel allocation scenarios', () => {
 
   test('mtree_erase needing a rebalance fails atomically under failAfter(0)', () => {
     const pool = new NodePool();
+    // Erases draw on the pool's emergency reserve when the normal allocation fails; to see an
+    // erase fail at all, the armed faults fail the reserve too.
+    pool.faults.failReserve(true);
     const mt = new MapleTree<string>({ pool });
     for (let i = 0; i < 60; i++) mt.storeRange(10 * i, 10 * i + 5, `v${i}`);
     let sawFailure = false;

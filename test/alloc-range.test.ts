@@ -245,6 +245,10 @@ class Run {
   constructor(readonly opts: RunOptions) {
     this.rng = mulberry32(opts.seed);
     this.mt = new MapleTree<unknown>({ pool: this.pool, allocRange: true, entries: opts.entries ?? 'object' });
+    // These runs check that every failed write, erases included, changes nothing: the armed
+    // faults fail the emergency reserve too, which would let erases succeed (the reserve itself
+    // is tested in test/limits.test.ts and by the fuzzer's differential runs).
+    if (opts.faults !== undefined) this.pool.faults.failReserve(true);
     const w = opts.weights ?? MIXED;
     this.#names = Object.keys(w) as OpName[];
     let sum = 0;

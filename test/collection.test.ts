@@ -11,6 +11,7 @@ describe('size', () => {
     test(`equals the model's range count after every op, failed ones included (${entries} entries)`, () => {
       const r = mulberry32(entries === 'object' ? 15 : 16);
       const pool = new NodePool();
+      pool.faults.failReserve(true); // erases and NULL stores fail too, not only stores of entries
       const mt = new MapleTree<number>({ pool, entries });
       const model = new Model<number>();
       let failed = 0;

@@ -49,24 +49,26 @@ describe('mas_walk', () => {
     const mas = new MaState(mt, 5);
     expect(mas.walk()).toBeUndefined();
     expect(mas.status).toBe('none');
+    // none over [0, ULONG_MAX]: nothing past it, and the state stays none (mas_find_setup)
     expect(mas.find()).toBeUndefined();
-    expect(mas.status).toBe('overflow');
+    expect(mas.status).toBe('none');
     mt.store(0, 'z');
     mas.set(0);
     expect(mas.walk()).toBe('z');
     expect(pos(mas)).toEqual(['0', '0', 'root']);
     mas.set(5);
     expect(mas.walk()).toBeUndefined();
-    expect([String(mas.index), String(mas.last), mas.status]).toEqual(['1', String(ULONG_MAX), 'root']);
+    // past the lone root entry the kernel's mas_walk reports none over [1, ULONG_MAX]
+    expect([String(mas.index), String(mas.last), mas.status]).toEqual(['1', String(ULONG_MAX), 'none']);
     mas.set(0);
     expect(mas.find()).toBe('z');
     expect(mas.find()).toBeUndefined();
-    expect(mas.status).toBe('overflow');
+    expect([String(mas.index), String(mas.last), mas.status]).toEqual(['1', String(ULONG_MAX), 'none']);
   });
 });
 
 describe('mas_find / mas_find_rev', () => {
-  test('find returns the entry holding index, then each following entry, then overflow', () => {
+  test('find returns the entry holding index, then each following entry, then stays active on the tail', () => {
     const mt = small();
     const mas = new MaState(mt, 15);
     expect(mas.find()).toBe('a');
@@ -75,8 +77,11 @@ describe('mas_find / mas_find_rev', () => {
     expect(mas.find()).toBe('c');
     expect(pos(mas)).toEqual(['50', '50', 'active']);
     expect(mas.find()).toBe('d');
+    // mas_find ignores the overflow of its last step: the state stays active on the NULL tail
     expect(mas.find()).toBeUndefined();
-    expect(mas.status).toBe('overflow');
+    expect(pos(mas)).toEqual(['200', String(ULONG_MAX), 'active']);
+    expect(mas.find()).toBeUndefined();
+    expect(pos(mas)).toEqual(['200', String(ULONG_MAX), 'active']);
   });
 
   test('find stops at max: an entry starting after max is not returned', () => {
@@ -84,8 +89,10 @@ describe('mas_find / mas_find_rev', () => {
     const mas = new MaState(mt, 0);
     expect(mas.find(40)).toBe('a');
     expect(mas.find(40)).toBe('b');
+    // the step to [40, 49] meets the limit there: the state stays on that gap, active
     expect(mas.find(40)).toBeUndefined();
-    expect(mas.status).toBe('overflow');
+    expect(pos(mas)).toEqual(['40', '49', 'active']);
+    expect(mas.find()).toBe('c');
     // an entry starting at or before max is returned even if it ends after it
     const m2 = new MaState(mt, 60);
     expect(m2.find(150)).toBe('d');
@@ -103,8 +110,10 @@ describe('mas_find / mas_find_rev', () => {
     const m2 = new MaState(mt, 60);
     expect(m2.findRev(35)).toBe('c');
     expect(m2.findRev(35)).toBe('b');
+    // b starts below min: mas_find_rev_setup answers nothing before stepping, still active on b
     expect(m2.findRev(35)).toBeUndefined();
-    expect(m2.status).toBe('underflow');
+    expect(pos(m2)).toEqual(['30', '39', 'active']);
+    expect(m2.findRev()).toBe('a');
   });
 
   test('find and find_rev across the nodes of a height-3 tree', () => {
@@ -115,7 +124,7 @@ describe('mas_find / mas_find_rev', () => {
       expect(Number(mas.index)).toBe(10 * i);
     }
     expect(mas.find()).toBeUndefined();
-    expect(mas.status).toBe('overflow');
+    expect(pos(mas)).toEqual(['3996', String(ULONG_MAX), 'active']);
     const rev = new MaState(mt, ULONG_MAX);
     for (let i = 399; i >= 0; i--) expect(rev.findRev()).toBe(i);
     expect(rev.findRev()).toBeUndefined();
@@ -201,20 +210,24 @@ describe('mas_next_range / mas_prev_range / mas_find_range', () => {
     expect(end.status).toBe('overflow');
   });
 
-  test('find_range returns the range at index first (a gap included), then each next range', () => {
+  test('find_range returns the entry at index first, else the next range (gaps included) and each after', () => {
     const mt = small();
+    const at = new MaState(mt, 15);
+    expect(at.findRange()).toBe('a');
+    expect(pos(at)).toEqual(['10', '19', 'active']);
+    expect(at.findRange()).toBeUndefined();
+    expect(pos(at)).toEqual(['20', '29', 'active']);
+    // from a gap, mas_find_range walks there, finds NULL and steps on to the next range
     const mas = new MaState(mt, 22);
-    expect(mas.findRange()).toBeUndefined();
-    expect(pos(mas)).toEqual(['20', '29', 'active']);
     expect(mas.findRange()).toBe('b');
+    expect(pos(mas)).toEqual(['30', '39', 'active']);
     expect(mas.findRange()).toBeUndefined();
     expect(pos(mas)).toEqual(['40', '49', 'active']);
     expect(mas.findRange()).toBe('c');
     const rev = new MaState(mt, 45);
-    expect(rev.findRangeRev()).toBeUndefined();
-    expect(pos(rev)).toEqual(['40', '49', 'active']);
     expect(rev.findRangeRev()).toBe('b');
     expect(rev.findRangeRev()).toBeUndefined();
+    expect(pos(rev)).toEqual(['20', '29', 'active']);
     expect(rev.findRangeRev()).toBe('a');
   });
 
@@ -248,7 +261,7 @@ describe('mas_pause', () => {
     expect(mas.find()).toBe('d');
     mas.pause();
     expect(mas.find()).toBeUndefined();
-    expect(mas.status).toBe('overflow');
+    expect(pos(mas)).toEqual(['200', String(ULONG_MAX), 'active']);
   });
 
   test('pause after every entry while the tree is rewritten around the walk', () => {

@@ -61,8 +61,10 @@ function pushes(nodes: DumpNode[], path: DumpNode[], n: number): boolean {
     x.depth === ld && x.min <= at && at <= x.max && parent.min <= x.min && x.max <= parent.max);
   const left = leaf.min > parent.min ? sibling(leaf.min - 1n) : undefined;
   const right = leaf.max < parent.max ? sibling(leaf.max + 1n) : undefined;
-  return (left !== undefined && left.end + 1 + n <= 2 * SLOTS - 2) ||
-    (right !== undefined && right.end + 1 + n <= 2 * SLOTS - 2);
+  // the rightmost leaf pushes one item fewer (mas_push_data)
+  const limit = 2 * SLOTS - 2 - (leaf.max === 0xffff_ffff_ffff_ffffn ? 1 : 0);
+  return (left !== undefined && left.end + 1 + n <= limit) ||
+    (right !== undefined && right.end + 1 + n <= limit);
 }
 
 /**
@@ -141,7 +143,11 @@ function candidates(type: string, nodes: DumpNode[], count: number): Candidate[]
     case 'exact fit': around((i) => [I(10 * i), I(10 * i + 5)]); break;
     case 'slot store': around((i) => [I(10 * i), I(10 * i + 7)]); break;
     case 'node store': around((i) => (i + 1 < count ? [I(10 * i), I(10 * i + 15)] : undefined)); break;
-    case 'split': around((i) => [I(10 * i + 1), I(10 * i + 2)]); break;
+    case 'split':
+      around((i) => [I(10 * i + 1), I(10 * i + 2)]);
+      // pushes leave inner nodes a slot short: a split that climbs to the root runs on the right edge
+      for (let i = count - 1; i >= Math.max(0, count - 64); i--) out.push([I(10 * i + 1), I(10 * i + 2)]);
+      break;
     case 'append': {
       // the last slot of a leaf with room: after the last entry, or inside a leaf's last range
       for (let k = 1; k <= 3; k++) out.push([I(10 * (count - 1) + 10 * k), I(10 * (count - 1) + 10 * k + 5)]);
@@ -290,9 +296,10 @@ describe('preallocate + storePrealloc per write type and height', () => {
     });
   }
 
-  // One entry short of the next height, every node on the rightmost paths is full: a split of a
+  // One entry short of the next height (the push fill leaves left siblings 15 of 16, so those
+  // counts are not powers of two), every node on the rightmost paths is full: a split of a
   // full leaf climbs to the root and grows the tree (2h nodes: the leaf keeps its first half).
-  for (const [height, count] of [[1, 8], [2, 127], [3, 2047], [4, 32767]]) {
+  for (const [height, count] of [[1, 8], [2, 127], [3, 1927], [4, 28927]]) {
     test(`split up to the root at height ${height} (the tree grows to ${height + 1})`, () => {
       const pool = new NodePool();
       const { mt, model } = build(pool, count);

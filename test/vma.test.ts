@@ -202,8 +202,10 @@ describe('writes', () => {
       list.push(v);
       vmi.storeGfp(v);
     }
-    // clear_gfp under failAfter(0): ENOMEM, unchanged
+    // clear_gfp under failAfter(0), the emergency reserve failing too (else the clear, a NULL
+    // store, would draw on it and succeed): ENOMEM, unchanged
     const before = ranges(mt);
+    pool.faults.failReserve(true);
     pool.faults.failAfter(0);
     expect(() => vmi.clearGfp(10 * P, 300 * P)).toThrow(expect.objectContaining({ code: 'ENOMEM' }));
     pool.faults.off();

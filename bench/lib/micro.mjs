@@ -209,6 +209,27 @@ export function runMicro({ quick = false, log = console.log } = {}) {
     for (const [label, run] of variants) push({ group: 'store vs prealloc', label, ops: n, ...measure(setup, run, td, opts) });
   }
 
+  // ── fork: mt_dup, and dup then every entry stored back through one state while iterating
+  //    (the kernel's dup_mmap walks the copy with a vma iterator and writes each VMA back) ──
+  {
+    const src = w1Tree(pool, B);
+    const variants = [
+      ['dup()', (mt) => { const c = mt.dup(); const n = c.nodeCount; c.free(); return { ops: B, check: n }; }],
+      ['dup(), then mas.find + mas.store of every entry', (mt) => {
+        const c = mt.dup();
+        const mas = new MaState(c, 0);
+        let e;
+        let n = 0;
+        while ((e = mas.find()) !== undefined) { mas.store(e); n++; }
+        mas.free();
+        c.free();
+        return { ops: B, check: n };
+      }],
+    ];
+    for (const [label, run] of variants) push({ group: 'fork', label: `${label} (tree of ${B})`, ops: B, ...measure(() => src, run, null, opts) });
+    src.free();
+  }
+
   // ── numeric vs object entries ──
   {
     const n = 10_000;

@@ -2,11 +2,14 @@
 // in a checkout (scripts/fuzz.mjs bundles this file against build/debug.wasm and runs it).
 //
 //   maple-fuzz [--seed S] [--ops N] [--time T] [--exhaustive] [--mode M] [--entries E]
-//              [--tall] [--replay '<ops json>'] [--shrink-ms MS]
+//              [--tall] [--deep] [--replay '<ops json>'] [--shrink-ms MS]
 //
 // Runs seeds S, S+1, ... (N operations each) until T seconds have passed (a seed still running
 // then stops where it is), printing a progress line at most once a second; exits 1 with the seed
 // and a replayable (shrunk) op list on failure, 2 with a one-line usage error on bad arguments.
+// Every fifth seed (or every seed with --deep) is deep: its tree is grown to height 5 before the
+// failures start, and it runs at most 300 operations (each is checked against a tree of some
+// 20,000 ranges); the heights deep seeds reached are printed.
 // --exhaustive: for each seed, a fault-free sequence of N ops (default 40) is re-run with every
 // failNth(k) and failAfter(k - 1) over the allocations it asks for; with --replay, the given
 // sequence is (a user's own, say).
@@ -15,7 +18,7 @@ import { parseArgs } from 'node:util';
 import { fuzzSeed, exhaustive, generateOps, replay, FuzzFailure, FAULT_MODES, type FaultMode, type Entries, type Op } from './engine';
 
 const USAGE = 'usage: maple-fuzz (or npm run fuzz --) [--seed S] [--ops N] [--time T] [--exhaustive] ' +
-  `[--mode ${FAULT_MODES.join('|')}] [--entries number|object] [--tall] [--replay JSON] [--shrink-ms MS]`;
+  `[--mode ${FAULT_MODES.join('|')}] [--entries number|object] [--tall] [--deep] [--replay JSON] [--shrink-ms MS]`;
 
 /** A bad command line: reported as one line, exit status 2. */
 class UsageError extends Error {}
@@ -69,6 +72,7 @@ function parse(argv: string[]) {
         mode: { type: 'string' },
         entries: { type: 'string' },
         tall: { type: 'boolean' },
+        deep: { type: 'boolean' },
         replay: { type: 'string' },
         'shrink-ms': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -97,6 +101,7 @@ function parse(argv: string[]) {
     mode,
     entries,
     tall: values.tall === true,
+    deep: values.deep === true,
     replay: values.replay === undefined ? undefined : opList(values.replay),
   };
 }
@@ -147,13 +152,16 @@ function main(): number {
   let failedAllocs = 0;
   let runs = 0;
   let maxHeight = 0;
+  const deepHeights = new Map<number, number>(); // height when the failures started -> seeds
   let cut = false;
   const progress = (force = false): void => {
     const now = Date.now();
     if (!force && now - lastPrint < 1000) return;
     lastPrint = now;
     const el = ((now - start) / 1000).toFixed(1);
-    console.log(`  seeds ${seeds}  ops ${totalOps}  ${exh ? `runs ${runs}  ` : ''}allocations failed ${failedAllocs}  max height ${maxHeight}  elapsed ${el}s`);
+    const deep = [...deepHeights].sort((x, y) => x[0] - y[0]).map(([h, n]) => `${n} at height ${h}`).join(', ');
+    console.log(`  seeds ${seeds}  ops ${totalOps}  ${exh ? `runs ${runs}  ` : ''}allocations failed ${failedAllocs}  max height ${maxHeight}` +
+      `${deep ? `  deep seeds: ${deep}` : ''}  elapsed ${el}s`);
   };
   for (let seed = seed0; Date.now() < deadline || seeds === 0; seed++) {
     try {
@@ -165,11 +173,13 @@ function main(): number {
         failedAllocs += r.runs - 1;
         cut = r.stopped;
       } else {
-        const tall = args.tall || seed % 7 === 3;
-        const r = fuzzSeed({ seed, ops, mode, entries, tall, shrinkMs, deadline });
+        const deep = args.deep || seed % 5 === 2;
+        const tall = !deep && (args.tall || seed % 7 === 3);
+        const r = fuzzSeed({ seed, ops: deep ? Math.min(ops, 300) : ops, mode, entries, tall, deep, shrinkMs, deadline });
         totalOps += r.ops;
         failedAllocs += r.failedAllocs;
         maxHeight = Math.max(maxHeight, r.maxHeight);
+        if (r.grown) deepHeights.set(r.grown.height, (deepHeights.get(r.grown.height) ?? 0) + 1);
         cut = r.stopped;
       }
     } catch (e) {

@@ -583,11 +583,20 @@ export interface FuzzOptions {
   /** Let the trees grow to thousands of ranges (height 4 and more); slower per op. */
   tall?: boolean;
   /**
+   * Deep: first grow tree 0 with fault-free bulk loads until it is DEEP_HEIGHT (5) levels tall,
+   * and only then start the random operations and failures, which then meet spanning stores
+   * and rebalances across many levels. The growth ops count towards `ops`.
+   */
+  deep?: boolean;
+  /**
    * Stop generating once Date.now() reaches this (checked every 64 operations): the run ends
    * early, checked as far as it went, with `stopped` set.
    */
   deadline?: number;
 }
+
+/** Height a deep run grows its tree to before the failures start. */
+export const DEEP_HEIGHT = 5;
 
 export function defaultMode(seed: number): FaultMode {
   return FAULT_MODES[((seed % 5) + 5) % 5];
@@ -669,7 +678,7 @@ class Generator {
     const model = run.models[tr]!;
     const e = this.int(1000);
     const g = this.gfp();
-    const cap = o.tall ? 3000 : 350;
+    const cap = o.deep ? 1e9 : o.tall ? 3000 : 350;
     const big = model.size > cap;
     if (model.size > 2 * cap && this.chance(0.3)) return { t: 'destroy', tr };
     if (o.tall && !big && this.chance(0.05)) {
@@ -702,7 +711,7 @@ class Generator {
       return { t: 'bulk', tr, a: String(a), n, step: String(step), len: String(len), e, ...(g ? { g } : {}) };
     }
     if (r < 0.41 && run.models[0]!.size < (o.tall ? 4000 : 400)) return { t: 'dup' };
-    if (r < 0.415) return { t: 'destroy', tr };
+    if (r < 0.415 && !o.deep) return { t: 'destroy', tr };
     const [a, b] = this.range();
     const apis = ['store', 'storeRange', 'storeRange', 'storeRange', 'insert', 'insertRange', 'insertRange', 'mas', 'mas', 'masNomem'] as const;
     const api = apis[this.int(apis.length)];
@@ -719,6 +728,7 @@ function fullOptions(o: FuzzOptions): Required<Omit<FuzzOptions, 'shrinkMs' | 'd
     entries: o.entries ?? (o.seed % 3 === 2 ? 'object' : 'number'),
     faults: o.faults ?? true,
     tall: o.tall ?? false,
+    deep: o.deep ?? false,
   };
 }
 
@@ -726,8 +736,11 @@ function fullOptions(o: FuzzOptions): Required<Omit<FuzzOptions, 'shrinkMs' | 'd
  * Fuzz one seed: generate and run `ops` operations, checking after each. Returns the counters
  * and the operations; throws FuzzFailure (with the shrunk, replayable op list) on failure.
  */
-export function fuzzSeed(options: FuzzOptions):
-    RunResult & { list: Op[]; entries: Entries; mode: FaultMode; stopped: boolean } {
+export function fuzzSeed(options: FuzzOptions): RunResult & {
+  list: Op[]; entries: Entries; mode: FaultMode; stopped: boolean;
+  /** Deep runs: the height and ranges tree 0 had when the failures started, after how many ops. */
+  grown?: { height: number; ranges: number; ops: number };
+} {
   const o = fullOptions(options);
   const deadline = options.deadline ?? Infinity;
   let stopped = false;
@@ -735,20 +748,35 @@ export function fuzzSeed(options: FuzzOptions):
   const gen = new Generator(o);
   const list: Op[] = [];
   const runner = new Runner(cfg, takePool());
+  let grown: { height: number; ranges: number; ops: number } | undefined;
   try {
-    for (let i = 0; i < o.ops; i++) {
+    if (o.deep) {
+      // Growth, fault-free: interleaved ascending bulk loads into one window of the key space,
+      // each into the gaps of the ones before, so nodes split all over and stay part full.
+      const base = gen.bigBelow(1n << 36n);
+      for (let k = 0; list.length < o.ops && (runner.trees[0]?.height ?? 0) < DEEP_HEIGHT; k++) {
+        const step = 1n << 12n;
+        const off = BigInt((k * 1237) % 4096);
+        const op: Op = { t: 'bulk', tr: 0, a: String(base + off), n: 2500, step: String(step), len: '1', e: gen.int(1000) };
+        list.push(op);
+        runner.exec(op);
+        runner.check();
+      }
+      grown = { height: runner.trees[0]?.height ?? 0, ranges: runner.models[0]?.size ?? 0, ops: list.length };
+    }
+    for (let i = list.length; i < o.ops; i++) {
       if ((i & 63) === 63 && Date.now() >= deadline) {
         stopped = true;
         break;
       }
-      const op = gen.next(runner, i);
+      const op = gen.next(runner, i === grown?.ops ? 0 : i);
       list.push(op);
       runner.exec(op);
       runner.check();
     }
     const r = runner.finish();
     spare = runner.pool;
-    return { ...r, ops: list.length, list, entries: o.entries, mode: o.mode, stopped };
+    return { ...r, ops: list.length, list, entries: o.entries, mode: o.mode, stopped, grown };
   } catch (e) {
     (e as { at?: number }).at ??= list.length - 1;
     throw failure(e, list, cfg, options.shrinkMs ?? 20_000, `maple fuzz (mode '${o.mode}')`);

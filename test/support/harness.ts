@@ -50,6 +50,9 @@ export class Harness<T> {
   writeType(write: () => void, apply: () => void): WriteType | 'in place' {
     const faults = this.pool.faults;
     const asked = faults.stats().asked;
+    // Every allocation fails, the emergency reserve's too: else an erase or NULL store needing
+    // nodes would take them from there and succeed, and its store type go unseen.
+    faults.failReserve(true);
     faults.failAfter(0);
     let error: unknown;
     try {
@@ -58,6 +61,7 @@ export class Harness<T> {
       error = e;
     } finally {
       faults.off();
+      faults.failReserve(false);
     }
     if (error === undefined) {
       apply();
