@@ -288,3 +288,4 @@ export function validate(tree: usize): i32 { return validateTree(tree); }
 export function validateInfo(): usize { return VAL_INFO; }
 export function dump(tree: usize): usize { return dumpTree(tree); }
 export function dumpPtr(): usize { return dumpText(); }
+export { nodeRecords, nodeRecordsPtr } from './explain';

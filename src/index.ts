@@ -22,3 +22,6 @@ export type { Index } from './keys';
 export type { EntryMode } from './handles';
 export { VmaIterator } from './vma';
 export type { Vma, VmaIteratorOptions } from './vma';
+export type { WriteExplanation, ExplainOptions, StoreType, ExplainOp, NodeMark, MarkedNode } from './explain';
+export type { SvgOptions } from './svg';
+export type { NodeInfo, NodeType, SlotInfo, DetailedNode } from './nodes';
