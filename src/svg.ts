@@ -182,8 +182,10 @@ function drawSummary(nodes: Node[], height: number, isAlloc: boolean, title: str
   const width = 1100;
   let body = '';
   const marks = new Set<NodeMark>();
+  const byDepth: Node[][] = Array.from({ length: height }, () => []);
+  for (const n of nodes) byDepth[n.depth]?.push(n);
   for (let d = 0; d < height; d++) {
-    const level = nodes.filter((n) => n.depth === d);
+    const level = byDepth[d];
     const y = TOP + d * ROW;
     const hist = new Array(17).fill(0);
     let entries = 0;
@@ -191,16 +193,23 @@ function drawSummary(nodes: Node[], height: number, isAlloc: boolean, title: str
       hist[n.end + 1]++;
       entries += n.entries;
     }
-    const fills = level.map((n) => n.end + 1);
-    const avg = fills.reduce((a, b) => a + b, 0) / Math.max(1, fills.length);
-    const types = [...new Set(level.map((n) => n.type))].join('/');
+    let sum = 0;
+    let lo = Infinity;
+    let hi = 0;
+    for (const n of level) {
+      sum += n.end + 1;
+      lo = Math.min(lo, n.end + 1);
+      hi = Math.max(hi, n.end + 1);
+    }
+    const avg = sum / Math.max(1, level.length);
+    const types = [...new Set(level.map((n) => n.type))].join('/');  // a few values
     const leaf = d === height - 1;
     body += `<g class="level" data-depth="${d}" data-nodes="${level.length}">`;
     body += `<text x="${MARGIN}" y="${y + 12}" class="h">depth ${d}: ${level.length} ${types} node${level.length === 1 ? '' : 's'}, ` +
-      `fill ${avg.toFixed(1)} of ${slotsOf(level[0]?.type ?? 'leaf_64')} on average (${Math.min(...fills)}–${Math.max(...fills)})` +
+      `fill ${avg.toFixed(1)} of ${slotsOf(level[0]?.type ?? 'leaf_64')} on average (${lo}–${hi})` +
       `${leaf ? `, ${entries} entries` : ''}</text>`;
     // fill histogram: one bar per fill 1..16
-    const peak = Math.max(1, ...hist);
+    const peak = hist.reduce((a: number, b: number) => Math.max(a, b), 1);
     for (let f = 1; f <= 16; f++) {
       const bh = Math.round((hist[f] / peak) * 40);
       body += `<rect x="${MARGIN + (f - 1) * 14}" y="${y + 60 - bh}" width="12" height="${bh}" fill="#78909c"><title>fill ${f}: ${hist[f]} nodes</title></rect>`;

@@ -3,6 +3,8 @@
 // arange_64 nodes, and above maxNodes one summary row per level whose counts add up.
 import { describe, expect, test } from 'vitest';
 import { MapleTree, NodePool } from '../src/index';
+import { renderSVG } from '../src/svg';
+import type { NodeInfo } from '../src/nodes';
 
 /** Throws unless s is well-formed XML: balanced, properly nested tags, quoted attributes, known entities. */
 function checkXml(s: string): { root: string; elements: number } {
@@ -90,6 +92,18 @@ describe('toSVG', () => {
     expect(count(svg, /<g class="node"/g)).toBe(0);
     expect(svg).toContain('5000 entries');
     mt.free();
+  });
+
+  test('a summary of 200,000 leaves (no argument-spreading limits)', () => {
+    const leaves = 200_000;
+    const node = (depth: number, i: number, end: number): NodeInfo => ({
+      address: 256 * (i + 1 + depth * leaves), depth, type: depth === 1 ? 'leaf_64' : 'range_64', end, entries: depth === 1 ? 8 : 0,
+      min: i * 100, max: i * 100 + 99, hash: i, maxGap: 0, parent: 256, parentSlot: 0,
+    });
+    const nodes = [node(0, 0, 15), ...Array.from({ length: leaves }, (_, i) => node(1, i, 6 + (i % 10)))];
+    const svg = renderSVG(nodes, 2, false, { maxNodes: 300 });
+    checkXml(svg);
+    expect(svg).toContain('depth 1: 200000 leaf_64 nodes, fill 11.5 of 16 on average (7–16), 1600000 entries');
   });
 
   test('empty tree and lone root entry: a valid picture saying so', () => {
