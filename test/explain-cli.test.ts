@@ -72,6 +72,14 @@ describe('explain CLI', () => {
     expect(html).toContain('data-mark="replaced"');
   });
 
+  test('--alloc: an allocation-range tree, its gaps in the pictures', () => {
+    const { io, out, written } = fakeIo();
+    expect(main(['--build', 'w1:300', '--alloc', 'clear 1000 2000'], io)).toBe(0);
+    expect(out[0]).toContain(', an allocation-range tree: height');
+    expect(written['explain.html']).toContain('arange_64');
+    expect(written['explain.html']).toMatch(/–\d+ gap \d+</);
+  });
+
   test('--pair writes the first write before and after as one SVG', () => {
     const { io, out, written } = fakeIo();
     expect(main(['--build', 'w1:120', '--pair', 'p.svg', 'clear 400 1000', 'erase 16'], io)).toBe(0);
