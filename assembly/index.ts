@@ -349,3 +349,4 @@ export function validateInfo(): usize { return VAL_INFO; }
 export function dumpStart(tree: usize, st: usize): void { dumpBegin(tree, st); }
 /** The next whole lines of the dump into buf (a batch page); bytes written, 0 at the end. */
 export function dumpNext(st: usize, buf: usize): usize { return dumpChunk(st, buf, OBJ_PAGE); }
+export { nodeRecords, nodeRecordsPtr } from './explain';

@@ -284,19 +284,27 @@ export function poolShrink(pool: usize): u32 {
   const flags = load<u32>(pool, P_FLAGS);
   if ((flags & POOL_SHRUNK) != 0 && load<u32>(pool, P_SHRUNK_AT) == before) return 0;
   store<u32>(pool, flags | POOL_SHRUNK, P_FLAGS);
-  const n = poolNodesFree(pool);
-  if (n < NODES_PER_PAGE) {
-    store<u32>(pool, before, P_SHRUNK_AT);
-    return 0;
+  // The emergency reserve joins the free list for the sort, and is taken back afterwards from
+  // pages that stay, so that its nodes do not pin pages that could go.
+  let e = poolEmergency(pool);
+  let free = load<usize>(pool, P_FREE);
+  for (let node = load<usize>(pool, P_EMERG); node != 0;) {
+    const next = load<usize>(node, 8);
+    store<usize>(node, free, 8);
+    free = node;
+    node = next;
   }
-  let head = sortList(load<usize>(pool, P_FREE), n);
-  // Walk the sorted list; a page is whole when its first node starts a run of 16.
-  let given: u32 = 0;
-  let kept: usize = 0; // new list, built in order through `tail`
-  let tail: usize = 0;
+  const n = poolNodesFree(pool) + e;
+  let head = sortList(free, n);
+  // Split the sorted list into whole pages (a run of 16 in one page) and the rest.
+  let kept: usize = 0; // partly used pages' nodes, in order through keptTail
+  let keptTail: usize = 0;
+  let whole: usize = 0; // whole pages' nodes, in order through wholeTail
+  let wholeTail: usize = 0;
+  let wholeCount: u32 = 0;
   let node = head;
   while (node != 0) {
-    let run = node;
+    const run = node;
     let count: u32 = 1;
     let last = node;
     const page = node & ~(PAGE_SIZE - 1);
@@ -307,21 +315,56 @@ export function poolShrink(pool: usize): u32 {
       count++;
     }
     const after = load<usize>(last, 8);
+    store<usize>(last, 0, 8);
     if (count == NODES_PER_PAGE) {
-      pageFree(page);
-      given++;
+      if (wholeTail == 0) whole = run; else store<usize>(wholeTail, run, 8);
+      wholeTail = last;
+      wholeCount++;
     } else {
-      if (tail == 0) kept = run; else store<usize>(tail, run, 8);
-      tail = last;
-      store<usize>(tail, 0, 8);
+      if (keptTail == 0) kept = run; else store<usize>(keptTail, run, 8);
+      keptTail = last;
     }
     node = after;
   }
+  // The emergency reserve back, from the partly used pages first, then from whole pages (whose
+  // other nodes then stay on the free list too).
+  e = 0;
+  const want = <u32>load<u16>(pool, P_EMERG_WANT);
+  let emerg: usize = 0;
+  while (e < want && (kept != 0 || whole != 0)) {
+    if (kept == 0) {
+      // Open the next whole page: its 16 nodes become partly-used-page nodes.
+      kept = whole;
+      let last = whole;
+      for (let i: u32 = 1; i < NODES_PER_PAGE; i++) last = load<usize>(last, 8);
+      whole = load<usize>(last, 8);
+      if (whole == 0) wholeTail = 0;
+      store<usize>(last, 0, 8);
+      keptTail = last;
+      wholeCount--;
+    }
+    const take = kept;
+    kept = load<usize>(take, 8);
+    if (kept == 0) keptTail = 0;
+    store<usize>(take, emerg, 8);
+    emerg = take;
+    e++;
+  }
+  store<usize>(pool, emerg, P_EMERG);
+  store<u16>(pool, <u16>e, P_EMERG_COUNT);
+  // Give back the whole pages that are left.
+  for (let i: u32 = 0; i < wholeCount; i++) {
+    const page = whole & ~(PAGE_SIZE - 1);
+    let last = whole;
+    for (let k: u32 = 1; k < NODES_PER_PAGE; k++) last = load<usize>(last, 8);
+    whole = load<usize>(last, 8);
+    pageFree(page);
+  }
   store<usize>(pool, kept, P_FREE);
-  store<u32>(pool, poolPages(pool) - given, P_PAGES);
-  store<u32>(pool, n - given * NODES_PER_PAGE, P_NODES_FREE);
+  store<u32>(pool, poolPages(pool) - wholeCount, P_PAGES);
+  store<u32>(pool, n - e - wholeCount * NODES_PER_PAGE, P_NODES_FREE);
   store<u32>(pool, <u32>poolFrees(pool) + poolPages(pool), P_SHRUNK_AT);
-  return given;
+  return wholeCount;
 }
 
 /** Sort a list of n nodes linked through offset 8 by address; returns the new head. */
@@ -449,16 +492,7 @@ export function poolIdle(pool: usize): bool {
  */
 export function poolRelease(pool: usize): bool {
   if (!poolIdle(pool)) return false;
-  // The emergency nodes join the free list, to go back with their pages.
-  for (let node = load<usize>(pool, P_EMERG); node != 0;) {
-    const next = load<usize>(node, 8);
-    store<usize>(node, load<usize>(pool, P_FREE), 8);
-    store<usize>(pool, node, P_FREE);
-    store<u32>(pool, poolNodesFree(pool) + 1, P_NODES_FREE);
-    node = next;
-  }
-  store<usize>(pool, 0, P_EMERG);
-  store<u16>(pool, 0, P_EMERG_COUNT);
+  store<u16>(pool, 0, P_EMERG_WANT); // the emergency nodes go back with their pages too
   store<u32>(pool, 0, P_FLAGS); // not shrunk since: a full shrink
   poolShrink(pool);
   if (DEBUG) assert(poolPages(pool) == 0, 'pool: pages left after release');

@@ -24,3 +24,6 @@ export type { Index } from './keys';
 export type { EntryMode } from './handles';
 export { VmaIterator } from './vma';
 export type { Vma, VmaIteratorOptions } from './vma';
+export type { WriteExplanation, ExplainOptions, ExplainedStoreType, ExplainOp, NodeMark, MarkedNode } from './explain';
+export type { SvgOptions } from './svg';
+export type { NodeInfo, NodeType, SlotInfo, DetailedNode } from './nodes';
