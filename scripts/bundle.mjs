@@ -31,7 +31,17 @@ const common = {
 // Start from an empty dist/ so nothing stale (an old declaration file, say) is ever packed.
 rmSync(`${root}dist`, { recursive: true, force: true });
 
+// maple-wasm/fuzz and the maple-fuzz bin: the fuzzer with its own copy of the facade over the
+// debug core (assertions on), so its bundle adds nothing to the main entry's.
+const fuzz = { ...common, entryPoints: [`${root}src/fuzz/index.ts`], plugins: [mapleCore('debug.wasm')] };
+
 await Promise.all([
   build({ ...common, format: 'esm', outfile: `${root}dist/index.js` }),
   build({ ...common, format: 'cjs', outfile: `${root}dist/index.cjs` }),
+  build({ ...fuzz, format: 'esm', outfile: `${root}dist/fuzz.js` }),
+  build({ ...fuzz, format: 'cjs', outfile: `${root}dist/fuzz.cjs` }),
+  build({
+    ...fuzz, entryPoints: [`${root}src/fuzz/cli.ts`], format: 'esm', platform: 'node', target: 'node20',
+    outfile: `${root}dist/maple-fuzz.mjs`, banner: { js: '#!/usr/bin/env node' },
+  }),
 ]);

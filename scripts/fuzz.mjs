@@ -1,4 +1,4 @@
-// npm run fuzz -- --seed S --ops N --time T [--exhaustive] ...: bundle test/fuzz/cli.ts against
+// npm run fuzz -- --seed S --ops N --time T [--exhaustive] ...: bundle src/fuzz/cli.ts against
 // build/debug.wasm (assertions on) and run it, forwarding the arguments. Nothing is rebuilt that
 // is current: the debug core is compiled only when an assembly source is newer than it, and the
 // CLI is bundled again only when one of the files it was bundled from has changed.
@@ -28,7 +28,7 @@ const inputs = existsSync(inputsFile) ? JSON.parse(readFileSync(inputsFile, 'utf
 if (inputs.length === 0 || newest([...inputs, wasm, fileURLToPath(import.meta.url)]) > mtime(outfile)) {
   mkdirSync(outDir, { recursive: true });
   const result = await build({
-    entryPoints: [`${root}test/fuzz/cli.ts`],
+    entryPoints: [`${root}src/fuzz/cli.ts`],
     outfile,
     bundle: true,
     format: 'esm',

@@ -392,9 +392,9 @@ export class MapleTree<T = unknown, K extends Index = Index> implements Iterable
 
   /**
    * mtree_erase: remove the whole range holding index; returns its entry, if any. Erasing can
-   * need nodes (a rebalance), allocated with gfp ('kernel' by default; 'nowait' after a first
-   * 'nowait' attempt, as every write), so it may throw MapleError ENOMEM, leaving the tree
-   * unchanged. TypeError for a gfp other than 'kernel' or 'nowait'.
+   * need nodes (a rebalance), allocated as every write's are: a 'nowait' attempt first, then
+   * gfp ('kernel' by default). So it may throw MapleError ENOMEM, leaving the tree unchanged;
+   * a TypeError for a gfp other than 'kernel' or 'nowait'.
    */
   erase(index: Index, gfp?: Gfp): T | undefined {
     const i = this.#key(index, 'index');
@@ -576,18 +576,26 @@ export class MapleTree<T = unknown, K extends Index = Index> implements Iterable
     return this.#result(core.stateOp(this.#state, OP_FIND, wire(m, 2)));
   }
 
-  /** mt_next: the first entry after the range holding index, starting at or before max. */
+  /**
+   * mt_next: the first entry after the range holding index, starting at or before max.
+   * RangeError naming index when index > max (as find).
+   */
   next(index: Index, max: Index = this.#top): MapleEntry<T, K> | undefined {
     const i = this.#key(index, 'index');
     const m = this.#key(max, 'max');
+    checkOrder(i, m, 'index', 'max');
     core.stateSet(this.#state, wire(i, 0), wire(i, 1));
     return this.#result(core.stateOp(this.#state, OP_NEXT, wire(m, 2)));
   }
 
-  /** mt_prev: the last entry before the range holding index, ending at or after min. */
+  /**
+   * mt_prev: the last entry before the range holding index, ending at or after min.
+   * RangeError naming min when min > index.
+   */
   prev(index: Index, min: Index = 0): MapleEntry<T, K> | undefined {
     const i = this.#key(index, 'index');
     const m = this.#key(min, 'min');
+    checkOrder(m, i, 'min', 'index');
     core.stateSet(this.#state, wire(i, 0), wire(i, 1));
     return this.#result(core.stateOp(this.#state, OP_PREV, wire(m, 2)));
   }
@@ -872,6 +880,7 @@ export class MapleTree<T = unknown, K extends Index = Index> implements Iterable
     }
   }
 
+  /** 'MapleTree', so Object.prototype.toString gives '[object MapleTree]'. */
   get [Symbol.toStringTag](): string {
     return 'MapleTree';
   }

@@ -1,13 +1,13 @@
 // Allocation failure: every write either completes or fails with ENOMEM leaving the tree, the
 // pool and the entry handles exactly as they were. Three layers:
-//   1. a short fixed-seed fuzz run over every fault mode (test/fuzz/engine.ts);
+//   1. a short fixed-seed fuzz run over every fault mode (src/fuzz/engine.ts);
 //   2. exhaustive fault placement over hand-picked sequences (every k-th allocation fails once,
 //      and every allocation from the k-th on fails);
 //   3. the kernel test suite's allocation scenarios (lib/test_maple_tree.c,
 //      tools/testing/radix-tree/maple.c), re-expressed against this API.
 import { describe, expect, test } from 'vitest';
 import { MapleTree, MaState, NodePool, MapleError } from '../src/index';
-import { fuzzSeed, exhaustive, defaultMode, DEEP_HEIGHT, type Op } from './fuzz/engine';
+import { fuzzSeed, exhaustive, defaultMode, DEEP_HEIGHT, type Op } from '../src/fuzz/engine';
 
 const sr = (a: number | bigint, b: number | bigint, e: number | null, extra: Partial<Op> = {}): Op =>
   ({ t: 'store', tr: 0, api: 'storeRange', a: String(a), b: String(b), e, ...extra }) as Op;

@@ -110,6 +110,8 @@ describe('inverted ranges: first > last', () => {
     ['insertRange', (mt) => mt.insertRange(5000, 4000, 'x'), 'first'],
     ['entries', (mt) => [...mt.entries(50, 49)], 'first'],
     ['find (index > max)', (mt) => mt.find(30, 20), 'index'],
+    ['next (index > max), as find', (mt) => mt.next(30, 20), 'index'],
+    ['prev (min > index)', (mt) => mt.prev(20, 30), 'min'],
   ];
   test.each(cases)('%s -> RangeError', (_, f, name) => {
     const mt = populated();

@@ -1,4 +1,4 @@
-// npm run fuzz (scripts/fuzz.mjs + test/fuzz/cli.ts): bad command lines give one line and exit
+// npm run fuzz (scripts/fuzz.mjs + src/fuzz/cli.ts): bad command lines give one line and exit
 // status 2; --time holds inside a seed; a current build is not rebuilt.
 import { describe, expect, test } from 'vitest';
 import { spawnSync } from 'node:child_process';
@@ -37,7 +37,7 @@ describe('fuzz CLI', () => {
       expect(r.code).toBe(2);
       expect(r.out).toBe('');
       expect(r.err).toMatch(message);
-      expect(r.err).toMatch(/^maple fuzz: .*\(usage: npm run fuzz -- \[--seed S\].*\)\n$/);
+      expect(r.err).toMatch(/^maple fuzz: .*\(usage: maple-fuzz \(or npm run fuzz --\) \[--seed S\].*\)\n$/);
       expect(r.err.trimEnd().split('\n')).toHaveLength(1);
     });
   }
@@ -45,7 +45,7 @@ describe('fuzz CLI', () => {
   test('--help prints the usage and exits 0', () => {
     const r = fuzz('--help');
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/^usage: npm run fuzz -- /);
+    expect(r.out).toMatch(/^usage: maple-fuzz /);
   });
 
   test('--time holds inside a seed; the build is not redone when current', () => {

@@ -4,8 +4,8 @@
 // state checked against the model.
 import { describe, expect, test } from 'vitest';
 import { MapleTree, MaState, NodePool, ULONG_MAX } from '../src/index';
-import { FuzzModel } from './fuzz/model';
-import { mulberry32 } from './fuzz/engine';
+import { FuzzModel } from '../src/fuzz/model';
+import { mulberry32 } from '../src/fuzz/engine';
 
 function small(): MapleTree<string> {
   const mt = new MapleTree<string>({ pool: new NodePool() });

@@ -9,7 +9,7 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { MapleTree, MaState, NodePool } from '../src/index';
 import { core } from '../src/wasm';
 import { WRITE_TYPES } from '../src/gfp';
-import { FuzzModel } from './fuzz/model';
+import { FuzzModel } from '../src/fuzz/model';
 
 const SLOTS = 16;
 const MIN_END = 6; // RANGE64_MIN_END

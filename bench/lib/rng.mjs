@@ -1,4 +1,4 @@
-// mulberry32 (the PRNG of bench-workloads.md), as 32-bit unsigned draws so `rand() mod m` means the
+// mulberry32 (the PRNG the workloads in bench/README.md draw from), as 32-bit unsigned draws so `rand() mod m` means the
 // same here as in the C version: x = rand32() % m.
 export function mulberry32(seed) {
   let a = seed >>> 0;

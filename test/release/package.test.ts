@@ -47,6 +47,8 @@ describe('packed tarball', () => {
     expect(files).toContain('./dist/index.js');
     expect(files).toContain('./dist/index.cjs');
     expect(files).toContain('./dist/types/index.d.cts');
+    expect(files).toContain('./dist/types/fuzz/index.d.cts');
+    expect(files).toContain('./dist/maple-fuzz.mjs');
     expect(files.filter((f) => !f.startsWith('./dist/') && f !== './LICENSE' &&
       f !== './package.json' && f !== './README.md')).toEqual([]);
   });
@@ -122,6 +124,48 @@ describe('packed tarball', () => {
     const ran = run(process.execPath, [join(dir, 'out/example.mjs')]);
     expect(ran.code, ran.out).toBe(0);
     expect(ran.out.trim().split('\n').at(-1)).toBe('[3,9]');
+  }, 60_000);
+
+  test("README's fuzzer example compiles and runs", () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const example = readme.match(/From code:\n\n```ts\n([\s\S]*?)```/)?.[1];
+    expect(example).toMatch(/from 'maple-wasm\/fuzz'/);
+    writeFileSync(join(dir, 'fuzz-example.mts'), `${example}\nexport {};\n`);
+    writeFileSync(join(dir, 'tsconfig.fuzz-example.json'), JSON.stringify({
+      compilerOptions: { module: 'node16', moduleResolution: 'node16', target: 'es2022', lib: ['es2022'],
+        types: [], strict: true, skipLibCheck: false, outDir: 'out' },
+      files: ['fuzz-example.mts'],
+    }));
+    const compiled = run(process.execPath, [tsc, '-p', join(dir, 'tsconfig.fuzz-example.json')]);
+    expect(compiled.out).toBe('');
+    const ran = run(process.execPath, [join(dir, 'out/fuzz-example.mjs')]);
+    expect(ran.code, ran.out).toBe(0);
+  }, 60_000);
+
+  test('the fuzzer ships: maple-wasm/fuzz (import and require) and the maple-fuzz bin', () => {
+    // A user's own sequence, replayed once and then with each of its allocations failed in turn.
+    const ops = JSON.stringify([
+      { t: 'store', tr: 0, api: 'storeRange', a: '0', b: '5', e: 1 },
+      ...Array.from({ length: 40 }, (_, i) => ({ t: 'store', tr: 0, api: 'storeRange', a: String(10 * i + 10), b: String(10 * i + 14), e: i })),
+      { t: 'erase', tr: 0, api: 'mt', i: '12' },
+    ]);
+    const body = `const once = f.replay(${ops}, { entries: 'number' }); const all = f.exhaustive(${ops}); ` +
+      'console.log(JSON.stringify([once.ops, all.asked > 0, all.runs === 2 * all.asked + 1, all.stopped, ' +
+      'typeof f.fuzzSeed({ seed: 3, ops: 100 }).ops]));';
+    const esm = run(process.execPath, ['--input-type=module', '-e', `import * as f from 'maple-wasm/fuzz'; ${body}`]);
+    const cjs = run(process.execPath, ['-e', `const f = require('maple-wasm/fuzz'); ${body}`]);
+    expect(esm.out.trim()).toBe('[42,true,true,false,"number"]');
+    expect(cjs.out.trim()).toBe('[42,true,true,false,"number"]');
+    const bin = join(dir, 'node_modules/.bin/maple-fuzz');
+    const fuzzed = run(bin, ['--seed', '7', '--ops', '100', '--time', '1']);
+    expect(fuzzed.code, fuzzed.out).toBe(0);
+    expect(fuzzed.out).toMatch(/maple fuzz: no failures/);
+    const replayed = run(bin, ['--replay', ops, '--exhaustive']);
+    expect(replayed.code, replayed.out).toBe(0);
+    expect(replayed.out).toMatch(/^replay passed with each allocation failed in turn: [1-9]\d* allocations asked/);
+    const bad = run(bin, ['--bogus']);
+    expect(bad.code).toBe(2);
+    expect(bad.out.trim().split('\n')).toHaveLength(1);
   }, 60_000);
 
   test('plain node: import (ESM) and require (CommonJS)', () => {

@@ -6,4 +6,6 @@ mt.store(1, 'one');
 const s: string | undefined = mt.load(1);
 // @ts-expect-error: load returns string | undefined, never a number
 const wrong: number = mt.load(1);
-export = { s, wrong };
+import fuzz = require('maple-wasm/fuzz');
+const replayed: number = fuzz.replay([{ t: 'dup' }], { entries: 'number' }).ops;
+export = { s, wrong, replayed };

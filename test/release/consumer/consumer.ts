@@ -29,3 +29,10 @@ const any = mt.find(0);
 // @ts-expect-error: by default keys are number | bigint, which `-` does not take
 const lossy = any ? any.last - any.index : 0;
 export { width, starts, at, next, built, unchecked, lossy };
+
+// The fuzzer ships as maple-wasm/fuzz.
+import { replay, exhaustive, FuzzFailure, type Op, type RunResult } from 'maple-wasm/fuzz';
+const ops: Op[] = [{ t: 'store', tr: 0, api: 'storeRange', a: '10', b: '20', e: 1 }];
+const result: RunResult = replay(ops, { entries: 'number' });
+const turns: number = exhaustive(ops).runs;
+export { result, turns, FuzzFailure };

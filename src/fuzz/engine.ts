@@ -14,8 +14,8 @@
 // Operations are plain JSON (keys as decimal strings), so a failure is replayable: the thrown
 // FuzzFailure carries the seed and the (shrunk) operation list.
 
-import { MapleTree, MaState, NodePool, MapleError } from '../../src/index';
-import { core } from '../../src/wasm';
+import { MapleTree, MaState, NodePool, MapleError } from '../index';
+import { core } from '../wasm';
 import { FuzzModel, MAX } from './model';
 
 export type Gfp = 'kernel' | 'nowait';

@@ -1,7 +1,8 @@
-// Command-line fuzzer (bundled and run by scripts/fuzz.mjs against build/debug.wasm).
+// Command-line fuzzer: the package's `maple-fuzz` bin (dist/maple-fuzz.mjs), and `npm run fuzz`
+// in a checkout (scripts/fuzz.mjs bundles this file against build/debug.wasm and runs it).
 //
-//   npm run fuzz -- [--seed S] [--ops N] [--time T] [--exhaustive] [--mode M] [--entries E]
-//                   [--tall] [--deep] [--replay '<ops json>'] [--shrink-ms MS]
+//   maple-fuzz [--seed S] [--ops N] [--time T] [--exhaustive] [--mode M] [--entries E]
+//              [--tall] [--deep] [--replay '<ops json>'] [--shrink-ms MS]
 //
 // Runs seeds S, S+1, ... (N operations each) until T seconds have passed (a seed still running
 // then stops where it is), printing a progress line at most once a second; exits 1 with the seed
@@ -10,12 +11,13 @@
 // failures start, and it runs at most 300 operations (each is checked against a tree of some
 // 20,000 ranges); the heights deep seeds reached are printed.
 // --exhaustive: for each seed, a fault-free sequence of N ops (default 40) is re-run with every
-// failNth(k) and failAfter(k - 1) over the allocations it asks for.
+// failNth(k) and failAfter(k - 1) over the allocations it asks for; with --replay, the given
+// sequence is (a user's own, say).
 
 import { parseArgs } from 'node:util';
 import { fuzzSeed, exhaustive, generateOps, replay, FuzzFailure, FAULT_MODES, type FaultMode, type Entries, type Op } from './engine';
 
-const USAGE = 'usage: npm run fuzz -- [--seed S] [--ops N] [--time T] [--exhaustive] ' +
+const USAGE = 'usage: maple-fuzz (or npm run fuzz --) [--seed S] [--ops N] [--time T] [--exhaustive] ' +
   `[--mode ${FAULT_MODES.join('|')}] [--entries number|object] [--tall] [--deep] [--replay JSON] [--shrink-ms MS]`;
 
 /** A bad command line: reported as one line, exit status 2. */
@@ -119,6 +121,17 @@ function main(): number {
   }
   const { exhaustive: exh, seed: seed0, ops, time, shrinkMs, mode, entries } = args;
 
+  if (args.replay !== undefined && exh) {
+    try {
+      const r = exhaustive(args.replay, entries ?? 'number', shrinkMs, Date.now() + time * 1000);
+      console.log(`replay passed with each allocation failed in turn: ${r.asked} allocations asked, ` +
+        `${r.runs} runs, ${r.runsWithEnomem} with ENOMEM${r.stopped ? ' (time limit reached before the last)' : ''}`);
+      return 0;
+    } catch (e) {
+      console.error(e instanceof FuzzFailure ? e.message : e);
+      return 1;
+    }
+  }
   if (args.replay !== undefined) {
     try {
       const r = replay(args.replay, { entries: entries ?? 'number' }, shrinkMs);
