@@ -3,11 +3,11 @@
 // it also holds the node reserve of preallocated writes.
 
 import { core, out } from './wasm';
-import { MapleError, check } from './errors';
+import { MapleError, UseAfterFreeError, check } from './errors';
 import { Index, ULONG_MAX, checkIndex, checkOrder, wire } from './keys';
 import { Gfp, gfpCode } from './gfp';
-import { WRITE_MAS_STORE, WRITE_MAS_STORE_PREALLOC } from './tree';
-import type { MapleTree, MapleEntry } from './tree';
+import { MapleTree, WRITE_MAS_STORE, WRITE_MAS_STORE_PREALLOC } from './tree';
+import type { MapleEntry } from './tree';
 
 /**
  * The kernel's store types (enum store_type without the wr_ prefix): which write path a store
@@ -43,8 +43,17 @@ export class MaState<T = unknown> {
   readonly tree: MapleTree<T>;
   #mas: number;
 
-  /** MA_STATE(mas, tree, first, last). */
+  /** @internal The class the caller knows this state as, for errors (a VmaIterator's state). */
+  _owner = 'MaState';
+
+  /**
+   * MA_STATE(mas, tree, first, last): a state over [first, last] of tree, in status start.
+   * TypeError unless tree is a MapleTree; RangeError/TypeError naming first or last.
+   */
   constructor(tree: MapleTree<T>, first: Index = 0, last?: Index) {
+    if (!(tree instanceof MapleTree)) {
+      throw new TypeError(`new MaState: tree must be a MapleTree, got ${tree === null ? 'null' : typeof tree === 'object' ? (tree as object).constructor?.name ?? 'object' : typeof tree}`);
+    }
     this.tree = tree;
     const a = checkIndex(first, 'first');
     const b = last === undefined ? a : checkIndex(last, 'last');
@@ -56,7 +65,7 @@ export class MaState<T = unknown> {
   }
 
   get #ptr(): number {
-    if (this.#mas === 0) throw new Error('MaState: used after free()');
+    if (this.#mas === 0) throw new UseAfterFreeError(this._owner, 'use');
     void this.tree.ptr; // the tree must still exist
     return this.#mas;
   }
@@ -164,16 +173,25 @@ export class MaState<T = unknown> {
     return this.#step(OP_PREV_RANGE, checkIndex(min, 'min'));
   }
 
-  /** mas_for_each: every entry from index up to max. */
-  *iterate(max: Index = ULONG_MAX): IterableIterator<MapleEntry<T>> {
+  /**
+   * mas_for_each: every entry from index up to max, as { index, last, entry }. max is checked
+   * (and the state's liveness) at the call, not at the first step.
+   */
+  iterate(max: Index = ULONG_MAX): IterableIterator<MapleEntry<T>> {
     const m = checkIndex(max, 'max');
-    while (core.stateOp(this.#ptr, OP_FIND, wire(m, 2)) === 1) yield this.#item();
+    void this.#ptr;
+    return this.#each(OP_FIND, m);
   }
 
-  /** mas_for_each_rev: every entry from index down to min. */
-  *iterateRev(min: Index = 0): IterableIterator<MapleEntry<T>> {
+  /** mas_for_each_rev: every entry from index down to min (checked at the call). */
+  iterateRev(min: Index = 0): IterableIterator<MapleEntry<T>> {
     const m = checkIndex(min, 'min');
-    while (core.stateOp(this.#ptr, OP_FIND_REV, wire(m, 2)) === 1) yield this.#item();
+    void this.#ptr;
+    return this.#each(OP_FIND_REV, m);
+  }
+
+  *#each(op: number, limit: Index): IterableIterator<MapleEntry<T>> {
+    while (core.stateOp(this.#ptr, op, wire(limit, 2)) === 1) yield this.#item();
   }
 
   // ── free space ──

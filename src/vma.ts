@@ -46,12 +46,14 @@ export class VmaIterator<V extends Vma = Vma> implements Iterable<V> {
   constructor(tree: MapleTree<V>, addr: Index = 0, options: VmaIteratorOptions = {}) {
     const { pageSize } = options;
     if (pageSize !== undefined &&
-        (typeof pageSize !== 'number' || !Number.isSafeInteger(pageSize) || pageSize < 1)) {
-      throw new RangeError(`options.pageSize must be a positive safe integer, got ${String(pageSize)}`);
+        (typeof pageSize !== 'number' || !Number.isSafeInteger(pageSize) || pageSize < 1 ||
+         2 ** Math.round(Math.log2(pageSize)) !== pageSize)) {
+      throw new RangeError(`options.pageSize must be a power of two (as PAGE_SIZE is), got ${String(pageSize)}`);
     }
     this.tree = tree;
     this.pageSize = pageSize;
     this.#mas = new MaState<V>(tree, addr);
+    this.#mas._owner = 'VmaIterator';
   }
 
   // ── position ──

@@ -2,7 +2,7 @@
 // value) or TypeError (wrong type) whose message names the argument, inverted ranges a
 // RangeError, bad entries a RangeError / TypeError, and after any throw the tree is unchanged.
 import { describe, expect, test } from 'vitest';
-import { MapleTree, NodePool, ULONG_MAX, MapleError, UseAfterFreeError, FaultControls } from '../src/index';
+import { MapleTree, MaState, VmaIterator, NodePool, ULONG_MAX, MapleError, UseAfterFreeError, FaultControls } from '../src/index';
 
 const RANGE_BAD: [string, unknown][] = [
   ['negative', -1],
@@ -259,5 +259,43 @@ describe('after a throw the tree keeps working', () => {
     mt.store(2, 99);
     expect(mt.load(2)).toBe(99);
     mt.validate();
+  });
+});
+
+describe('MaState and VmaIterator arguments', () => {
+  test('a state needs a MapleTree: TypeError naming tree', () => {
+    expect(() => new MaState({} as never)).toThrow(/tree must be a MapleTree, got Object/);
+    expect(() => new MaState(new NodePool() as never)).toThrow(/tree must be a MapleTree, got NodePool/);
+    expect(() => new MaState(null as never)).toThrow(TypeError);
+    expect(() => new MaState({ ptr: 123456789 } as never)).toThrow(TypeError);
+  });
+
+  test('iterate checks its bound at the call, not at the first step', () => {
+    const mt = new MapleTree<number>({ entries: 'number' });
+    const mas = new MaState(mt);
+    expect(() => mas.iterate(-1)).toThrow(RangeError);
+    expect(() => mas.iterateRev('x' as never)).toThrow(TypeError);
+    mas.free();
+    expect(() => mas.iterate()).toThrow(UseAfterFreeError);
+  });
+
+  test('use after free names the class the caller used', () => {
+    const mt = new MapleTree<{ vmStart: number; vmEnd: number }>();
+    const vmi = new VmaIterator(mt, 0);
+    vmi.destroy();
+    expect(() => vmi.next()).toThrow(UseAfterFreeError);
+    expect(() => vmi.next()).toThrow(/^VmaIterator\./);
+    const mas = new MaState(mt);
+    mas.free();
+    expect(() => mas.walk()).toThrow(/^MaState\./);
+  });
+
+  test('a page size must be a power of two', () => {
+    const mt = new MapleTree<{ vmStart: number; vmEnd: number }>();
+    for (const bad of [3, 0, 4095, 1.5, -4096]) {
+      expect(() => new VmaIterator(mt, 0, { pageSize: bad })).toThrow(RangeError);
+    }
+    expect(new VmaIterator(mt, 0, { pageSize: 4096 }).pageSize).toBe(4096);
+    expect(new VmaIterator(mt, 0, { pageSize: 1 }).pageSize).toBe(1);
   });
 });
