@@ -44,4 +44,14 @@ await Promise.all([
     ...fuzz, entryPoints: [`${root}src/fuzz/cli.ts`], format: 'esm', platform: 'node', target: 'node20',
     outfile: `${root}dist/maple-fuzz.mjs`, banner: { js: '#!/usr/bin/env node' },
   }),
+  // The maple-explain and maple-munmap bins: the CLIs of src/cli over the release core.
+  ...['explain', 'munmap'].map((name) => build({
+    ...common, entryPoints: undefined, format: 'esm', platform: 'node', target: 'node20',
+    stdin: {
+      contents: `import { main } from './src/cli/${name}.ts';\nprocess.exitCode = main(process.argv.slice(2));\n`,
+      resolveDir: root,
+      loader: 'ts',
+    },
+    outfile: `${root}dist/maple-${name}.mjs`, banner: { js: '#!/usr/bin/env node' },
+  })),
 ]);

@@ -49,6 +49,8 @@ describe('packed tarball', () => {
     expect(files).toContain('./dist/types/index.d.cts');
     expect(files).toContain('./dist/types/fuzz/index.d.cts');
     expect(files).toContain('./dist/maple-fuzz.mjs');
+    expect(files).toContain('./dist/maple-explain.mjs');
+    expect(files).toContain('./dist/maple-munmap.mjs');
     expect(files.filter((f) => !f.startsWith('./dist/') && f !== './LICENSE' &&
       f !== './package.json' && f !== './README.md')).toEqual([]);
   });
@@ -166,6 +168,15 @@ describe('packed tarball', () => {
     const bad = run(bin, ['--bogus']);
     expect(bad.code).toBe(2);
     expect(bad.out.trim().split('\n')).toHaveLength(1);
+  }, 60_000);
+
+  test('the explain and munmap CLIs run from an install (maple-explain, maple-munmap)', () => {
+    const explained = run(join(dir, 'node_modules/.bin/maple-explain'), ['--build', 'w1:200', 'clear 400 1200']);
+    expect(explained.code, explained.out).toBe(0);
+    expect(explained.out).toMatch(/store type +spanning_store/);
+    const munmap = run(join(dir, 'node_modules/.bin/maple-munmap'), ['--help']);
+    expect(munmap.code, munmap.out).toBe(0);
+    expect(run(join(dir, 'node_modules/.bin/maple-explain'), ['--bogus']).code).toBe(2);
   }, 60_000);
 
   test('plain node: import (ESM) and require (CommonJS)', () => {
