@@ -5,40 +5,20 @@
 // that shares its items with a sibling (mas_push_data) leaves the fuller side one slot short
 // (15 of 16), pushing only while the two hold at most 30 items (29 for the rightmost leaf).
 import { describe, expect, test } from 'vitest';
-import { MapleTree, MaState } from '../src/index';
-import { readTranscript, key } from './support/transcript';
+import { MapleTree } from '../src/index';
+import { readTranscript, replayPrealloc } from './support/transcript';
 
 describe.each(['prealloc-range.jsonl', 'prealloc-alloc.jsonl'])('kernel heights, %s', (file) => {
   test('every recorded height is the kernel\'s', () => {
     let heights = 0;
     const differ: string[] = [];
     for (const seq of readTranscript(file)) {
-      const mt = new MapleTree<number>({ entries: 'number', allocRange: seq.alloc });
-      seq.ops.forEach((op, i) => {
-        const [name, ...a] = op.split(' ');
-        const v = (x: string): number | null => (Number(x) === 0 ? null : Number(x));
-        if (name === 'B') {
-          const [n, first, step, len, val] = a.map(BigInt);
-          for (let j = 0n; j < n; j++) {
-            const s = first + j * step;
-            mt.storeRange(key(String(s)), key(String(s + len - 1n)), Number(val + j));
-          }
-        } else if (name === 'S') {
-          mt.storeRange(key(a[0]), key(a[1]), v(a[2]));
-        } else if (name === 'E') {
-          expect(String(mt.erase(key(a[0])) ?? 0)).toBe(seq.want[i]);
-        } else if (name === 'Q') {
-          const mas = new MaState(mt, key(a[0]), key(a[1]));
-          mas.preallocate(v(a[2]));
-          mas.storePrealloc(v(a[2]));
-          mas.free();
-        } else if (name === 'H') {
+      replayPrealloc(seq, {
+        height(mt, want, step) {
           heights++;
-          if (String(mt.height) !== seq.want[i]) differ.push(`seed ${seq.seed} step ${i}: ${mt.height}, kernel ${seq.want[i]}`);
-        }
+          if (String(mt.height) !== want) differ.push(`seed ${seq.seed} step ${step}: ${mt.height}, kernel ${want}`);
+        },
       });
-      mt.validate();
-      mt.free();
     }
     expect(differ).toEqual([]);
     expect(heights).toBeGreaterThan(300);

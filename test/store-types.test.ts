@@ -5,8 +5,7 @@
 // maple-wasm are its own worst cases (never short: the core asserts that), counted against the
 // kernel's so that a change in either direction shows.
 import { describe, expect, test } from 'vitest';
-import { MapleTree, MaState } from '../src/index';
-import { readTranscript, key } from './support/transcript';
+import { readTranscript, replayPrealloc } from './support/transcript';
 
 /**
  * Stores whose type differs from the kernel's, as `file seed step: kernel -> maple-wasm`. The
@@ -30,35 +29,14 @@ describe.each(['prealloc-range.jsonl', 'prealloc-alloc.jsonl'])('kernel store ty
     let above = 0;
     const differ: string[] = [];
     for (const seq of readTranscript(file)) {
-      const mt = new MapleTree<number>({ entries: 'number', allocRange: seq.alloc });
-      seq.ops.forEach((op, i) => {
-        const [name, ...a] = op.split(' ');
-        const v = (x: string): number | null => (Number(x) === 0 ? null : Number(x));
-        if (name === 'B') {
-          const [n, first, step, len, val] = a.map(BigInt);
-          for (let j = 0n; j < n; j++) {
-            const s = first + j * step;
-            mt.storeRange(key(String(s)), key(String(s + len - 1n)), Number(val + j));
-          }
-        } else if (name === 'S') {
-          mt.storeRange(key(a[0]), key(a[1]), v(a[2]));
-        } else if (name === 'E') {
-          mt.erase(key(a[0]));
-        } else if (name === 'Q') {
-          const [type, nodes] = seq.want[i].split(' ');
-          const mas = new MaState(mt, key(a[0]), key(a[1]));
-          mas.preallocate(v(a[2]));
-          const prepared = mas.storeType;
+      replayPrealloc(seq, {
+        store(mas, want, step) {
+          const [type, nodes] = want.split(' ');
           stores++;
-          if (mas.storeType !== type) differ.push(`${file} ${seq.seed} ${i}: ${type} -> ${mas.storeType}`);
+          if (mas.storeType !== type) differ.push(`${file} ${seq.seed} ${step}: ${type} -> ${mas.storeType}`);
           if (mas.lastRequest > Number(nodes)) above++;
-          mas.storePrealloc(v(a[2]));
-          expect(mas.storeType).toBe(prepared); // the write took the type it reserved for
-          mas.free();
-        }
+        },
       });
-      mt.validate();
-      mt.free();
     }
     expect(differ).toEqual(KNOWN.filter((k) => k.startsWith(file)));
     expect(stores).toBeGreaterThan(4000);

@@ -155,3 +155,50 @@ export function replayMas(seq: Sequence, judge?: (c: LineContext) => string | un
     mt.free();
   }
 }
+
+/** What a replay of a preallocation transcript shows a test at a Q or H line. */
+export interface PreallocHooks {
+  /** A Q line: the state is prepared (preallocate done), its store not yet made. */
+  store?(mas: MaState<number>, want: string, step: number): void;
+  /** An H line: the tree's height is to be compared with want. */
+  height?(mt: MapleTree<number>, want: string, step: number): void;
+}
+
+/**
+ * Replay one prealloc-* sequence (test/kernel/README.md): B, S and E through the normal API
+ * (an E must return the kernel's entry), each Q as preallocate + storePrealloc through a fresh
+ * MaState, the hooks called at Q and H lines. validate() runs at the end.
+ */
+export function replayPrealloc(seq: Sequence, hooks: PreallocHooks): void {
+  const mt = new MapleTree<number>({ entries: 'number', allocRange: seq.alloc });
+  try {
+    seq.ops.forEach((op, i) => {
+      const [name, ...a] = op.split(' ');
+      const v = (x: string): number | null => (Number(x) === 0 ? null : Number(x));
+      if (name === 'B') {
+        bulk(mt, a);
+      } else if (name === 'S') {
+        mt.storeRange(key(a[0]), key(a[1]), v(a[2]));
+      } else if (name === 'E') {
+        const got = String(mt.erase(key(a[0])) ?? 0);
+        if (got !== seq.want[i]) throw new Error(`seed ${seq.seed} step ${i} '${op}': erased ${got}, kernel ${seq.want[i]}`);
+      } else if (name === 'Q') {
+        const mas = new MaState(mt, key(a[0]), key(a[1]));
+        try {
+          mas.preallocate(v(a[2]));
+          hooks.store?.(mas, seq.want[i], i);
+          mas.storePrealloc(v(a[2]));
+        } finally {
+          mas.free();
+        }
+      } else if (name === 'H') {
+        hooks.height?.(mt, seq.want[i], i);
+      } else {
+        throw new Error(`transcript: unknown op ${op}`);
+      }
+    });
+    mt.validate();
+  } finally {
+    mt.free();
+  }
+}
