@@ -12,7 +12,7 @@ import {
 import { treeCreate, treeRelease, treeHeight, treeNodes, treeNext, treePool, treeCount as treeCountOf, setTreeCount } from './tree';
 import {
   mtStoreRange, mtInsertRange, mtErase, masErase, masSettle, wrStoreGfp, wrPrepare, wrRequest,
-  wrCommit, wrKernelType, OP_STORE, OP_PREALLOCATE, OP_STORE_PREALLOC, OP_EXPECTED_ENTRIES, OP_NOMEM,
+  wrCommit, wrKernelType, wrPrepared, OP_STORE, OP_PREALLOCATE, OP_STORE_PREALLOC, OP_EXPECTED_ENTRIES, OP_NOMEM,
 } from './write';
 import { freeTree } from './rebuild';
 import {
@@ -243,7 +243,8 @@ export function statePreallocate(mas: usize, entry: f64, gfp: u32): i32 {
  */
 export function stateStorePrealloc(mas: usize, entry: f64): i32 {
   const tree = masTree(mas);
-  const type = wrPrepare(tree, masIndex(mas), masLast(mas), word(entry));
+  let type = wrPrepared(tree, masIndex(mas), masLast(mas), word(entry));
+  if (type < 0) type = wrPrepare(tree, masIndex(mas), masLast(mas), word(entry));
   const request = wrRequest(type);
   setMasStoreType(mas, wrKernelType());
   if (request > reserved(mas)) {

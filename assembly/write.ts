@@ -27,7 +27,7 @@ import {
 import { propagateGap } from './gap';
 import {
   treeRoot, setTreeRoot, treeHeight, setTreeHeight, treePool, addTreeNodes, treeGen, bumpGen,
-  bumpSeq, mtIsAlloc, addTreeCount,
+  bumpSeq, treeSeq, mtIsAlloc, addTreeCount,
   mtWalk, lvl, lvNode, lvEnode, lvMin, lvMax, lvOffset, lvEnd, setLevel, setLvOffset, LEVEL_SIZE,
 } from './tree';
 import { setAllocContext, emergencyTopUp } from './pool';
@@ -75,10 +75,34 @@ let wrDelta: i32 = 0;
 /** A walk path for counting the ranges a spanning store covers (LPATH/RPATH stay as they are). */
 const CPATH: usize = memory.data(<i32>(MAPLE_HEIGHT_MAX * <i32>LEVEL_SIZE), 16);
 
+// The arguments of the last wrPrepare and the tree's write sequence then: while they hold, its
+// decision and paths still describe that write (wrPrepared).
+let askTree: usize = 0;
+let askFirst: u64 = 0;
+let askLast: u64 = 0;
+let askEntry: u64 = 0;
+let askSeq: u32 = 0;
+
 /** Decide how a store of entry over [first, last] will be written. Changes nothing. */
 export function wrPrepare(tree: usize, first: u64, last: u64, entry: u64): i32 {
+  askTree = tree;
+  askFirst = first;
+  askLast = last;
+  askEntry = entry;
+  askSeq = treeSeq(tree);
   wrTreeHeight = treeHeight(tree);
   wrType = prepare(tree, first, last, entry);
+  return wrType;
+}
+
+/**
+ * The type wrPrepare decided for exactly this write, when it was the last write prepared and its
+ * tree has not been written since (mas_preallocate then mas_store_prealloc: nothing to walk
+ * again); -1 otherwise.
+ */
+export function wrPrepared(tree: usize, first: u64, last: u64, entry: u64): i32 {
+  if (tree != askTree || first != askFirst || last != askLast || entry != askEntry ||
+      treeSeq(tree) != askSeq) return -1;
   return wrType;
 }
 
