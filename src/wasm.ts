@@ -101,10 +101,10 @@ function instantiate(): Core {
   memory = raw.memory;
   // Addresses cross the boundary as i32: one above 2 GiB arrives negative. Every export that
   // returns an address is read as unsigned here, so nothing in src/ sees a negative one.
-  const core: Core = { ...raw };
+  const core = Object.create(raw) as Core;
   for (const name of ADDRESS_EXPORTS) {
     const f = raw[name] as (...args: number[]) => number;
-    (core as unknown as Record<string, unknown>)[name] = (...args: number[]): number => f(...args) >>> 0;
+    Object.defineProperty(core, name, { value: (...args: number[]): number => f(...args) >>> 0 });
   }
   return core;
 }
