@@ -9,9 +9,9 @@
 //   --save    write the results into bench/results/ (tracked); without it they go to
 //             <os tmpdir>/maple-wasm-bench/, so a run leaves the work tree as it was
 //
-// Every implementation is first run once on each workload and its checksum compared with
-// maple-wasm's; any disagreement aborts before anything is timed. Samples of the implementations
-// are interleaved (rotating order) so machine noise hits them alike; ratios come from one run.
+// Each implementation measures each workload in a process of its own (the script again, with
+// --child), so the peers share no inline caches or garbage collection. Its first run's checksum
+// is compared with maple-wasm's; a disagreement aborts the run. Ratios come from one run.
 import { writeFileSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -19,7 +19,7 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { MapleTree, NodePool, MaState, linearMemoryBytes } from '../dist/index.js';
 import { MapleImpl, BTreeImpl, SortedArrayImpl, IntervalTreeImpl } from './lib/impls.mjs';
-import { WORKLOADS, W4_MAS, W4_ITER, inputs } from './lib/workloads.mjs';
+import { WORKLOADS, W3_MANY, W4_MAS, W4_ITER, W4_CURSOR, inputs } from './lib/workloads.mjs';
 import { runMicro } from './lib/micro.mjs';
 import { TARGETS, renderMarkdown, renderSvg } from './lib/report.mjs';
 import { appSizes } from './lib/size.mjs';
@@ -92,49 +92,86 @@ function sample(impl, w, I, shared, N) {
   return { ms: t, checksum };
 }
 
-function runCell(N, mode, impls, w, I) {
+/**
+ * The implementations of a (size, entry mode) block, in report order; a child process builds the
+ * same list to find its own by position.
+ */
+function implsFor(mode, pool) {
+  return mode === 'number'
+    ? [new MapleImpl('number', pool), new BTreeImpl('number'), new SortedArrayImpl(), new IntervalTreeImpl()]
+    : [new MapleImpl('object', pool), new BTreeImpl('object')];
+}
+
+/**
+ * One implementation's part of a cell, in the process that runs it: the agreement run (also the
+ * warm-up), then the timed samples. Returns { checksum, times } (ms per pass).
+ */
+function measureCell(impl, w, I, N) {
+  const shared = w.readOnly ? w.prep(impl, I) : undefined;
+  const first = sample(impl, w, I, shared, N);
+  const times = [];
+  const n = first.ms > SLOW_MS ? Math.min(3, SAMPLES) : SAMPLES;
+  for (let s = 0; s < n; s++) {
+    const r = sample(impl, w, I, shared, N);
+    if (r.checksum !== first.checksum) {
+      throw new Mismatch(`${impl.name}: ${w.id} checksum changed between runs: ${r.checksum} vs ${first.checksum}`);
+    }
+    times.push(r.ms);
+  }
+  if (shared) impl.dispose(shared);
+  return { checksum: first.checksum, times };
+}
+
+/**
+ * A cell: every implementation measured in a process of its own (this script again, with
+ * --child), so that none shares inline caches or garbage collection with a peer. Checksums are
+ * compared across the processes; a disagreement aborts before any timing is reported.
+ */
+function runCell(N, mode, impls, w) {
+  const all = implsFor(mode, undefined).map((impl) => impl.name);
   const active = impls.filter((impl) => allowed(impl, w, N));
   const skipped = impls.filter((impl) => !allowed(impl, w, N));
-  // 1. agreement check (also the warm-up run)
-  const first = new Map();
-  const shared = new Map();
+  const measured = new Map();
   for (const impl of active) {
-    const m = w.readOnly ? w.prep(impl, I) : undefined;
-    if (m) shared.set(impl, m);
-    first.set(impl, sample(impl, w, I, m, N));
+    const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...argv,
+      `--child=${N},${mode},${w.id},${all.indexOf(impl.name)}`], { encoding: 'utf8', maxBuffer: 1 << 24 });
+    if (child.status === 2) throw new Mismatch(child.stderr.trim());
+    if (child.status !== 0) throw new Error(`${impl.name} ${w.id} at N=${N}: child exited ${child.status}\n${child.stderr}`);
+    measured.set(impl, JSON.parse(child.stdout.trim().split('\n').pop()));
   }
-  const ref = first.get(active[0]).checksum;
-  const bad = active.filter((impl) => first.get(impl).checksum !== ref);
+  const ref = measured.get(active[0]).checksum;
+  const bad = active.filter((impl) => measured.get(impl).checksum !== ref);
   if (bad.length) {
-    const lines = active.map((impl) => `    ${impl.name.padEnd(22)} ${first.get(impl).checksum}`).join('\n');
-    const peersAgree = new Set(active.slice(1).map((impl) => first.get(impl).checksum)).size === 1;
+    const lines = active.map((impl) => `    ${impl.name.padEnd(22)} ${measured.get(impl).checksum}`).join('\n');
+    const peersAgree = new Set(active.slice(1).map((impl) => measured.get(impl).checksum)).size === 1;
     throw new Mismatch(`CHECKSUM MISMATCH at N=${N} (${mode} entries), ${w.id} ${w.name}:\n${lines}\n` +
       (peersAgree && active.length > 2 ? `  -> every peer agrees; ${active[0].name} differs\n` : ''));
   }
-  // 2. timed samples, interleaved, rotating order
-  const times = new Map(active.map((impl) => [impl, []]));
-  const nSamples = new Map(active.map((impl) => [impl, first.get(impl).ms > SLOW_MS ? Math.min(3, SAMPLES) : SAMPLES]));
-  for (let s = 0; s < SAMPLES; s++) {
-    for (let j = 0; j < active.length; j++) {
-      const impl = active[(s + j) % active.length];
-      if (times.get(impl).length >= nSamples.get(impl)) continue;
-      const r = sample(impl, w, I, shared.get(impl), N);
-      if (r.checksum !== ref) throw new Mismatch(`${impl.name}: ${w.id} checksum changed between runs: ${r.checksum} vs ${ref}`);
-      times.get(impl).push(r.ms);
-    }
-  }
-  for (const [impl, m] of shared) impl.dispose(m);
   const ops = w.ops(N);
   const results = {};
   for (const impl of active) {
-    const t = stats(times.get(impl));
+    const t = stats(measured.get(impl).times);
     results[impl.name] = {
       opsPerSec: ops / (t.median / 1000), min: ops / (t.max / 1000), max: ops / (t.min / 1000),
-      medianMs: t.median, samples: times.get(impl).length, passesPerSample: Math.max(1, Math.ceil(MIN_OPS / ops)), note: impl.notes[w.id.slice(0, 2)],
+      medianMs: t.median, samples: measured.get(impl).times.length, passesPerSample: Math.max(1, Math.ceil(MIN_OPS / ops)), note: impl.notes[w.id.slice(0, 2)],
     };
   }
   for (const impl of skipped) results[impl.name] = { skipped: true, note: impl.notes[w.id.slice(0, 2)] ?? 'not supported' };
   return { id: w.id, name: w.name, ops, checksum: ref, results };
+}
+
+/** --child=N,mode,workload,implementation: measure that one part of a cell, print it as JSON. */
+function child(spec) {
+  const [n, mode, wid, k] = spec.split(',');
+  const N = Number(n);
+  const impl = implsFor(mode, new NodePool())[Number(k)];
+  const w = [...WORKLOADS, W3_MANY, W4_ITER, W4_MAS, W4_CURSOR].find((x) => x.id === wid);
+  try {
+    console.log(JSON.stringify(measureCell(impl, w, inputs(N, mode), N)));
+  } catch (e) {
+    console.error(e instanceof Mismatch ? e.message : e);
+    process.exit(e instanceof Mismatch ? 2 : 1);
+  }
 }
 
 /**
@@ -196,23 +233,21 @@ async function main() {
     meta: {
       date: new Date().toISOString(), node: process.version, platform: `${os.platform()} ${os.arch()}`,
       cpus: os.cpus().length, cpu: os.cpus()[0]?.model, mode: PARTIAL ? 'partial' : QUICK ? 'quick' : FULL ? 'full' : 'default',
-      samples: SAMPLES, exposeGc: !!gc, build: buildInfo(), harness: 'per sample: fresh input (shared for read-only workloads), full GC with synchronous sweeping, one timed pass; median over samples, implementations interleaved', v8Flags: process.execArgv,
+      samples: SAMPLES, exposeGc: !!gc, build: buildInfo(), harness: 'each implementation measures each cell in a process of its own; per sample: fresh input (shared for read-only workloads), full GC with synchronous sweeping, one timed pass; median over samples', v8Flags: process.execArgv,
     },
     sizes: [], micro: [], targets: [],
   };
   for (const N of SIZES) {
     for (const mode of ['number', 'object']) {
-      const impls = mode === 'number'
-        ? [new MapleImpl('number', pool), new BTreeImpl('number'), new SortedArrayImpl(), new IntervalTreeImpl()]
-        : [new MapleImpl('object', pool), new BTreeImpl('object')];
+      const impls = implsFor(mode, pool);
       const I = inputs(N, mode);
       const block = { N, mode, implementations: impls.map((i) => i.name), workloads: [], memory: null };
       report.sizes.push(block);
-      const extra = [W4_ITER, W4_MAS];
+      const extra = [W3_MANY, W4_ITER, W4_MAS, W4_CURSOR].filter((w) => !w.modes || w.modes.includes(mode));
       const ws = [...WORKLOADS, ...extra].filter((w) => !ONLY || ONLY.includes(w.id) || ONLY.includes(w.id.slice(0, 2)));
       for (const w of ws) {
         const cellImpls = extra.includes(w) ? impls.slice(0, 1) : impls;
-        const cell = runCell(N, mode, cellImpls, w, I);
+        const cell = runCell(N, mode, cellImpls, w);
         block.workloads.push(cell);
         const mp = cell.results[impls[0].name];
         const parts = Object.entries(cell.results).map(([name, r]) => r.skipped ? `${name} skipped`
@@ -249,7 +284,9 @@ async function main() {
     (SAVE ? '' : ' (pass --save to write them into bench/results/)'));
 }
 
-main().catch((e) => {
+const CHILD = opt('child');
+if (CHILD !== undefined) child(CHILD);
+else main().catch((e) => {
   if (e instanceof Mismatch) {
     console.error(`\n${e.message}\nAborted: an implementation disagrees with maple-wasm; nothing was timed for this cell.`);
     process.exit(2);

@@ -76,6 +76,31 @@ export class MapleImpl {
     for (const e of mt.entries()) s += val(e.entry);
     return s;
   }
+  /** W3's indices through loadMany, 1,024 at a time (the walks of a batch interleaved). */
+  w3many(mt, xs) {
+    const B = 1024;
+    let s = 0;
+    if (this.mode === 'number') {
+      const out = new Float64Array(B);
+      for (let k = 0; k < xs.length; k += B) {
+        const n = Math.min(B, xs.length - k);
+        mt.loadMany(xs.subarray(k, k + n), out);
+        for (let j = 0; j < n; j++) { const e = out[j]; if (e === e) s += e; }
+      }
+    } else {
+      for (let k = 0; k < xs.length; k += B) {
+        for (const e of mt.loadMany(xs.subarray(k, k + B))) if (e !== undefined) s += val(e);
+      }
+    }
+    return s;
+  }
+  /** W4 through cursor(): typed-array batches, no callback or object per range (numeric trees). */
+  w4cursor(mt) {
+    let s = 0;
+    const c = mt.cursor();
+    for (let n = c.next(); n > 0; n = c.next()) { const e = c.entry; for (let k = 0; k < n; k++) s += e[k]; }
+    return s;
+  }
   /** W4 through a MaState walk (mas_find), the lower-level iteration idiom. */
   w4mas(mt) {
     let s = 0;

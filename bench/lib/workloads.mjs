@@ -97,3 +97,19 @@ export const W4_ITER = {
   run: (impl, m) => impl.w4iter(m),
   check: (impl, m, s) => `sum ${s}`,
 };
+
+/** Extra maple-only row: W3's indices through loadMany, in batches of 1,024. */
+export const W3_MANY = {
+  id: 'W3b', name: 'point load (loadMany)', ops: () => 1_000_000, readOnly: true,
+  prep: (impl, I) => impl.base(I.N, I.E),
+  run: (impl, m, I) => impl.w3many(m, (I.xs3f ??= Float64Array.from(I.xs3))),
+  check: (impl, m, s) => `sum ${s}`,
+};
+
+/** Extra maple-only row, numeric entries: W4 through cursor()'s typed-array batches. */
+export const W4_CURSOR = {
+  id: 'W4c', name: 'iterate (cursor())', ops: (N) => N, readOnly: true, modes: ['number'],
+  prep: (impl, I) => impl.base(I.N, I.E),
+  run: (impl, m) => impl.w4cursor(m),
+  check: (impl, m, s) => `sum ${s}`,
+};
