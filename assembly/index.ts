@@ -321,10 +321,10 @@ export function stateEmptyArea(mas: usize, min: f64, max: f64, size: f64, forwar
   const hi = key(max, 1);
   const n = key(size, 2);
   const tree = masTree(mas);
-  if (lo > hi || n == 0 || hi - lo < n - 1) return -EINVAL;
+  const r = mtEmptyArea(tree, lo, hi, n, forward != 0, OUT);
+  if (r == -EINVAL) return r;
   masReset(mas);
   masStartArea(mas);
-  const r = mtEmptyArea(tree, lo, hi, n, forward != 0, OUT);
   if (r == 0) {
     const start = load<u64>(OUT);
     masSetArea(mas, start, start + n - 1);
