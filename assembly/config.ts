@@ -33,3 +33,11 @@
 @inline export const EINVAL: i32 = 22;
 // @ts-ignore: decorator
 @inline export const EBUSY: i32 = 16;
+
+/**
+ * The shared-memory build (asconfig target `shared`: imported shared memory, threads): readers
+ * in other instances walk the trees while one instance writes, so RCU read sections, node
+ * validation and the write lock are compiled in. The other builds compile them out.
+ */
+// @ts-ignore: defined on the command line by asc --use
+@inline export const SHARED: bool = MAPLE_SHARED != 0;

@@ -62,7 +62,7 @@ function freeCopy(enode: u64, max: u64, pool: usize): void {
 export function mtDup(src: usize, dst: usize, gfp: u32): i32 {
   const height = treeHeight(src);
   if (height == 0) {
-    setTreeRoot(dst, treeRoot(src));
+    setTreeRoot(dst, treeRoot(src), false);
     setTreeCount(dst, treeCount(src));
     return 0;
   }
@@ -76,7 +76,7 @@ export function mtDup(src: usize, dst: usize, gfp: u32): i32 {
     return -ENOMEM;
   }
   bumpGen(dst);
-  setTreeRoot(dst, root);
+  setTreeRoot(dst, root, true);
   setTreeHeight(dst, height);
   setRootParent(mteToNode(root), dst);
   addTreeNodes(dst, copied);

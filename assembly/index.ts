@@ -25,6 +25,11 @@ import { validateTree, VAL_INFO, dumpBegin, dumpChunk } from './validate';
 import { mtDup } from './dup';
 import { mtEmptyArea, mtAllocRange, mtAllocCyclic, gapVisits } from './gap';
 import { RANGE64_SLOTS } from './node';
+import {
+  readerAttach, readerDetach, readersAttached, readLock, readUnlock, readerInside, nodesWaiting,
+  rcuSynchronize, poolWaiting,
+} from './rcu';
+import { MT_FLAGS_USE_RCU, treeFlags, setTreeFlags } from './tree';
 
 /** Key inputs (u64 x 3) for bigint keys. */
 export const KEYS: usize = memory.data(24, 8);
@@ -51,6 +56,7 @@ export function poolStat(pool: usize, which: i32): f64 {
     case 5: return <f64>poolReserved(pool);
     case 6: return <f64>poolEmergency(pool);
     case 7: return <f64>poolEmergencyUsed(pool);
+    case 8: return <f64>poolWaiting(pool);
   }
   return -1;
 }
@@ -95,6 +101,26 @@ export function treeDelete(tree: usize): void {
   poolSettle(pool);
 }
 export function height(tree: usize): i32 { return treeHeight(tree); }
+
+// ── RCU ──
+/** mt_set_in_rcu (on != 0) / mt_clear_in_rcu. */
+export function treeSetRcu(tree: usize, on: i32): void {
+  const f = treeFlags(tree) & ~MT_FLAGS_USE_RCU;
+  setTreeFlags(tree, on != 0 ? f | MT_FLAGS_USE_RCU : f);
+}
+/** mt_in_rcu. */
+export function treeInRcu(tree: usize): i32 { return (treeFlags(tree) & MT_FLAGS_USE_RCU) != 0 ? 1 : 0; }
+/** Claim a reader slot: its number, or -1 when every slot is taken. */
+export function rcuReaderAttach(): i32 { return readerAttach(); }
+export function rcuReaderDetach(slot: i32): void { readerDetach(slot); }
+export function rcuReaders(): u32 { return readersAttached(); }
+/** rcu_read_lock / rcu_read_unlock for a reader slot (simulated readers, tests). */
+export function rcuReadLock(slot: i32): void { readLock(slot); }
+export function rcuReadUnlock(slot: i32): void { readUnlock(slot); }
+export function rcuReaderInside(slot: i32): i32 { return readerInside(slot) ? 1 : 0; }
+/** One step of synchronize_rcu; nodes still waiting for a grace period (all pools). */
+export function rcuSync(): u32 { return rcuSynchronize(); }
+export function rcuWaiting(): u32 { return nodesWaiting(); }
 export function nodeCount(tree: usize): u32 { return treeNodes(tree); }
 
 export function treeStore(tree: usize, first: f64, last: f64, entry: f64, gfp: u32): i32 {

@@ -326,6 +326,11 @@ let slotLineSink: u64 = 0;
   const node = mteToNode(enode);
   return load<u64>(node + slotBase(mteNodeType(enode)) + (<usize>i << 3));
 }
+/** Address of slot i of any node (for an atomic store that publishes a child). */
+// @ts-ignore: decorator
+@inline export function mteSlotAddr(enode: u64, i: i32): usize {
+  return mteToNode(enode) + slotBase(mteNodeType(enode)) + (<usize>i << 3);
+}
 // @ts-ignore: decorator
 @inline export function mteSetSlot(enode: u64, i: i32, v: u64): void {
   const node = mteToNode(enode);

@@ -38,15 +38,35 @@ import { DEBUG, FAULTS } from './config';
 
 // ── pages ────────────────────────────────────────────────────────────────────
 
-let chunkNext: usize = 0;
-let chunkEnd: usize = 0;
-/** Pages given back (by pools that shrank or were freed), linked through their first word. */
-let freePages: usize = 0;
-let freePageCount: u32 = 0;
-/** A test's cap on linear memory in 64 KiB pages (0: none beyond the engine's 4 GiB). */
-let memCapPages: i32 = 0;
-/** Every pool, linked through P_NEXT_POOL: where pageAlloc looks for whole free pages. */
-let allPools: usize = 0;
+// The page allocator's state lives in linear memory, not in globals: over a shared memory every
+// instance (each thread has its own globals) must see the same allocator.
+//   0 chunk next · 4 chunk end · 8 given-back pages (linked through their first word) ·
+//   12 their count · 16 memory cap in 64 KiB pages (0: none beyond the engine's 4 GiB) ·
+//   20 every pool (linked through P_NEXT_POOL: where pageAlloc looks for whole free pages) ·
+//   24, 28, 32 free objects of 128 bytes, 1 KiB, 4 KiB
+const HEAP: usize = memory.data(64, 16);
+// @ts-ignore: decorator
+@inline function heap(at: usize): usize { return load<usize>(HEAP + at); }
+// @ts-ignore: decorator
+@inline function setHeap(at: usize, v: usize): void { store<usize>(HEAP + at, v); }
+// @ts-ignore: decorator
+@inline const H_CHUNK_NEXT: usize = 0;
+// @ts-ignore: decorator
+@inline const H_CHUNK_END: usize = 4;
+// @ts-ignore: decorator
+@inline const H_FREE_PAGES: usize = 8;
+// @ts-ignore: decorator
+@inline const H_FREE_PAGE_COUNT: usize = 12;
+// @ts-ignore: decorator
+@inline const H_MEM_CAP: usize = 16;
+// @ts-ignore: decorator
+@inline const H_POOLS: usize = 20;
+// @ts-ignore: decorator
+@inline const H_FREE_SMALL: usize = 24;
+// @ts-ignore: decorator
+@inline const H_FREE_LARGE: usize = 28;
+// @ts-ignore: decorator
+@inline const H_FREE_OBJ_PAGE: usize = 32;
 
 // Memory grows by an eighth of its size (at least 1 MiB): every growth makes the host replace
 // its ArrayBuffer, and growing a page at a time makes that, not the tree, the cost of a store.
@@ -55,7 +75,8 @@ let allPools: usize = 0;
 
 /** memory.grow, but never past the cap. */
 function growBy(pages: i32): i32 {
-  if (memCapPages > 0 && memory.size() + pages > memCapPages) return -1;
+  const cap = <i32>heap(H_MEM_CAP);
+  if (cap > 0 && memory.size() + pages > cap) return -1;
   return memory.grow(pages);
 }
 
@@ -66,7 +87,7 @@ function growBy(pages: i32): i32 {
  * erases can become states, batches or another pool's nodes.
  */
 function pageAlloc(): usize {
-  if (freePages == 0 && chunkNext == chunkEnd) {
+  if (heap(H_FREE_PAGES) == 0 && heap(H_CHUNK_NEXT) == heap(H_CHUNK_END)) {
     const want = max(GROW_MIN_PAGES, memory.size() >> 3);
     let pages = want;
     let before = growBy(pages);
@@ -75,30 +96,30 @@ function pageAlloc(): usize {
       before = growBy(pages);
     }
     if (before >= 0) {
-      chunkNext = <usize>before * WASM_PAGE;
-      chunkEnd = chunkNext + <usize>pages * WASM_PAGE;
+      setHeap(H_CHUNK_NEXT, <usize>before * WASM_PAGE);
+      setHeap(H_CHUNK_END, <usize>before * WASM_PAGE + <usize>pages * WASM_PAGE);
     } else {
-      for (let p = allPools; p != 0 && freePages == 0; p = load<usize>(p, P_NEXT_POOL)) poolShrink(p);
-      if (freePages == 0) return 0;
+      for (let p = heap(H_POOLS); p != 0 && heap(H_FREE_PAGES) == 0; p = load<usize>(p, P_NEXT_POOL)) poolShrink(p);
+      if (heap(H_FREE_PAGES) == 0) return 0;
     }
   }
-  if (freePages != 0) {
-    const page = freePages;
-    freePages = load<usize>(page);
-    freePageCount--;
-    memory.fill(page, 0, PAGE_SIZE);
-    return page;
+  const given = heap(H_FREE_PAGES);
+  if (given != 0) {
+    setHeap(H_FREE_PAGES, load<usize>(given));
+    setHeap(H_FREE_PAGE_COUNT, heap(H_FREE_PAGE_COUNT) - 1);
+    memory.fill(given, 0, PAGE_SIZE);
+    return given;
   }
-  const page = chunkNext;
-  chunkNext += PAGE_SIZE;
+  const page = heap(H_CHUNK_NEXT);
+  setHeap(H_CHUNK_NEXT, page + PAGE_SIZE);
   return page;
 }
 
 /** Give a page back for any later pageAlloc. */
 function pageFree(page: usize): void {
-  store<usize>(page, freePages);
-  freePages = page;
-  freePageCount++;
+  store<usize>(page, heap(H_FREE_PAGES));
+  setHeap(H_FREE_PAGES, page);
+  setHeap(H_FREE_PAGE_COUNT, heap(H_FREE_PAGE_COUNT) + 1);
 }
 
 /**
@@ -106,13 +127,13 @@ function pageFree(page: usize): void {
  * also drops the rest of the current chunk, so that what is left is exactly the cap's room.
  */
 export function setMemoryCap(pages: i32): void {
-  memCapPages = pages;
-  if (pages > 0) chunkNext = chunkEnd;
+  setHeap(H_MEM_CAP, <usize>pages);
+  if (pages > 0) setHeap(H_CHUNK_NEXT, heap(H_CHUNK_END));
 }
 
 /** Pages given back and not yet reused. */
 export function freePagesCount(): u32 {
-  return freePageCount;
+  return <u32>heap(H_FREE_PAGE_COUNT);
 }
 
 /** Bytes of linear memory in use by the whole module (for memory-per-range reports). */
@@ -133,19 +154,13 @@ export function memoryBytes(): f64 {
 // @ts-ignore: decorator
 @inline export const OBJ_PAGE: usize = PAGE_SIZE;
 
-let freeSmall: usize = 0;
-let freeLarge: usize = 0;
-let freePage: usize = 0;
-
 // @ts-ignore: decorator
 @inline function freeHead(size: usize): usize {
-  return size == OBJ_SMALL ? freeSmall : size == OBJ_LARGE ? freeLarge : freePage;
+  return heap(size == OBJ_SMALL ? H_FREE_SMALL : size == OBJ_LARGE ? H_FREE_LARGE : H_FREE_OBJ_PAGE);
 }
 // @ts-ignore: decorator
 @inline function setFreeHead(size: usize, head: usize): void {
-  if (size == OBJ_SMALL) freeSmall = head;
-  else if (size == OBJ_LARGE) freeLarge = head;
-  else freePage = head;
+  setHeap(size == OBJ_SMALL ? H_FREE_SMALL : size == OBJ_LARGE ? H_FREE_LARGE : H_FREE_OBJ_PAGE, head);
 }
 
 /** A zeroed object of OBJ_SMALL, OBJ_LARGE or OBJ_PAGE bytes, or 0 when memory is exhausted. */
@@ -267,8 +282,8 @@ export function setAllocContext(op: u32, type: u32): void {
 export function poolCreate(): usize {
   const pool = objAlloc(OBJ_SMALL);
   if (pool != 0) {
-    store<usize>(pool, allPools, P_NEXT_POOL);
-    allPools = pool;
+    store<usize>(pool, heap(H_POOLS), P_NEXT_POOL);
+    setHeap(H_POOLS, pool);
   }
   return pool;
 }
@@ -496,9 +511,9 @@ export function poolRelease(pool: usize): bool {
   store<u32>(pool, 0, P_FLAGS); // not shrunk since: a full shrink
   poolShrink(pool);
   if (DEBUG) assert(poolPages(pool) == 0, 'pool: pages left after release');
-  if (allPools == pool) allPools = load<usize>(pool, P_NEXT_POOL);
+  if (heap(H_POOLS) == pool) setHeap(H_POOLS, load<usize>(pool, P_NEXT_POOL));
   else {
-    let p = allPools;
+    let p = heap(H_POOLS);
     while (load<usize>(p, P_NEXT_POOL) != pool) p = load<usize>(p, P_NEXT_POOL);
     store<usize>(p, load<usize>(pool, P_NEXT_POOL), P_NEXT_POOL);
   }
@@ -715,6 +730,11 @@ export function nodeFreeChain(pool: usize, first: usize, count: u32): void {
   store<usize>(node, load<usize>(pool, P_FREE), 8);
   store<usize>(pool, first, P_FREE);
   store<u32>(pool, poolNodesFree(pool) + count, P_NODES_FREE);
+}
+
+/** Nodes a pool counts in use change without an allocation or a free (RCU's retired nodes). */
+export function adjustPoolInUse(pool: usize, delta: i32): void {
+  store<u32>(pool, <u32>(<i32>poolNodesInUse(pool) + delta), P_IN_USE);
 }
 
 /** Free one node: a chain of one. */

@@ -16,6 +16,9 @@
 //   split                                                                    2s - 1, or 2h
 //   rebalance                                                                2s
 //   spanning store (up to three nodes a level, and a new root)               3h + 1
+// In RCU mode (mt_in_rcu) no node readers may be in is rewritten: a node store takes 1 new node,
+// a split or rebalance one more for the level that takes the new nodes (2s + 1), and a split
+// never pushes in place.
 
 import { DEBUG, ENOMEM } from './config';
 import { mteNodeType, mtSlots, mtMinEnd } from './node';
@@ -119,15 +122,19 @@ export function reserveDrain(mas: usize, pool: usize): void {
  * Nodes a write of the given type needs at most, given the walk in path to leaf depth ld.
  * A split that pushes into a sibling in place needs none.
  */
-export function nodeRequest(type: i32, path: usize, ld: i32, pushes: bool): i32 {
+export function nodeRequest(type: i32, path: usize, ld: i32, pushes: bool, rcu: bool): i32 {
   switch (type) {
     case WR_NEW_ROOT: return 1;
+    // RCU mode writes a node store into a new node (mas_prealloc_calc: 1 in RCU mode).
+    case WR_NODE_STORE: return rcu ? 1 : 0;
     case WR_SPLIT_STORE: {
       if (pushes) return 0;
       const s = climb(path, ld, true);
+      // RCU mode: the level that takes the new nodes is a new node too, or the new root is.
+      if (rcu) return 2 * s + 1;
       return s > ld ? 2 * s : 2 * s - 1;
     }
-    case WR_REBALANCE: return 2 * climb(path, ld, false);
+    case WR_REBALANCE: return 2 * climb(path, ld, false) + <i32>rcu;
     case WR_SPANNING_STORE: return 3 * (ld + 1) + 1;
   }
   return 0;

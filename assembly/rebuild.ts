@@ -35,17 +35,18 @@ import {
   MAPLE_LEAF_64, MAPLE_ARANGE_64, RANGE64_SLOTS, NODE_SIZE,
   mtMkNode, mteToNode, mteNodeType, maIsLeaf, mteIsLeaf, slotAt, slotMax, mteSlot,
   mteDataEnd, mteWriteNode, setParent, setRootParent, mteParent, mtSlots, mtMinEnd, gapAt,
-  maLeafMaxGap, maMaxGap, maWriteNode, setPivot,
+  maLeafMaxGap, maMaxGap, maWriteNode, setPivot, mteSlotAddr, parentWord,
 } from './node';
 import {
   treeRoot, setTreeRoot, treeHeight, setTreeHeight, treePool, addTreeNodes, bumpGen,
-  mtIsAlloc, mtInternalType,
+  mtIsAlloc, mtInternalType, mtInRcu,
   lvl, lvEnode, lvNode, lvMin, lvMax, lvOffset, lvEnd, setLvOffset, pathDescend, LEVEL_SIZE,
 } from './tree';
 import { propagateGap, setChildGaps } from './gap';
 import { nodeAlloc, nodeFree, GFP_NOWAIT } from './pool';
 import { reservePop, reservePush } from './prealloc';
 import { masBulk } from './walk';
+import { retireNode, readersAttached, astore64, rcuWriteDone } from './rcu';
 
 /** The two walk paths of a write: to its first and to its last node at every level. */
 export const LPATH: usize = memory.data(<i32>(MAPLE_HEIGHT_MAX * <i32>LEVEL_SIZE), 16);
@@ -77,6 +78,8 @@ let wrMas: usize = 0;
 let taken: i32 = 0;
 let wrAlloc: bool = false;
 let wrInternal: u32 = 0;
+/** The tree is in RCU mode: no node readers may be in is rewritten; new nodes replace them. */
+let wrRcu: bool = false;
 
 // A leaf that splits keeps its first half in place (no RCU readers to protect): its new
 // contents wait in STAGE until commit, so nothing in the tree changes before then.
@@ -90,6 +93,7 @@ export function wrBegin(tree: usize): void {
   allocs = 0;
   wrAlloc = mtIsAlloc(tree);
   wrInternal = mtInternalType(tree);
+  wrRcu = mtInRcu(tree);
   reused = 0;
 }
 
@@ -121,8 +125,31 @@ export function takeReserved(): usize {
 
 /** A node the write no longer needs: back to a bulk-loading state's reserve, else the pool. */
 function releaseNode(node: usize): void {
-  if (wrMas != 0 && masBulk(wrMas)) reservePush(wrMas, node);
-  else nodeFree(wrPool, node);
+  if (wrMas != 0 && masBulk(wrMas) && readersAttached() == 0) reservePush(wrMas, node);
+  else retireNode(wrPool, node);
+}
+
+/**
+ * Make enode, a complete new node, the node at depth k of path in place of the one there: its
+ * parent word is set, then one atomic store publishes it in the parent's slot (or as the root).
+ * The old node is the caller's to retire.
+ */
+export function publishNode(path: usize, k: i32, enode: u64): void {
+  if (k == 0) {
+    setRootParent(mteToNode(enode), wrTree);
+    setTreeRoot(wrTree, enode, true);
+    return;
+  }
+  const plv = lvl(path, k - 1);
+  const penode = lvEnode(plv);
+  setParent(mteToNode(enode), mteToNode(penode), lvOffset(plv), mteNodeType(penode));
+  astore64(mteSlotAddr(penode, lvOffset(plv)), enode);
+}
+
+/** A node the tree no longer reaches: dead at once, freed after the grace period (rcu.ts). */
+export function dropNode(node: usize): void {
+  releaseNode(node);
+  addTreeNodes(wrTree, -1);
 }
 
 // ── the big node ─────────────────────────────────────────────────────────────
@@ -458,14 +485,21 @@ export function rebuild(ld: i32): i32 {
     }
 
     if (!leaf && single && big <= mtSlots(type) && (big >= minItems(type) || k == 0)) {
-      // The run's parent takes the new nodes without splitting: rewrite it in place.
+      // The run's parent takes the new nodes without splitting: rewrite it in place, or in RCU
+      // mode write it as a new node that replaces it.
+      if (wrRcu) {
+        if (cutLevel(0, type, lo, 0) == 0) return rollback();
+        commit();
+        replaceAt(k, load<u64>(NEW_ENODE));
+        return 0;
+      }
       commit();
       rewriteInPlace(k);
       return 0;
     }
 
-    // A lone leaf that splits keeps its first half where it is.
-    const keep = leaf && single && big > mtSlots(type) ? lvNode(lvl(LPATH, k)) : 0;
+    // A lone leaf that splits keeps its first half where it is (not in RCU mode).
+    const keep = leaf && single && big > mtSlots(type) && !wrRcu ? lvNode(lvl(LPATH, k)) : 0;
     const m = cutLevel(bias, type, lo, keep);
     if (m == 0) return rollback();
     if (keep != 0) reused = keep;
@@ -548,12 +582,24 @@ function rewriteInPlace(k: i32): void {
   if (wrAlloc) propagateGap(LPATH, k, maMaxGap(node));
 }
 
+/**
+ * RCU node store at an internal level: the new node enode takes the place of the run's node at
+ * level k, and that node goes, with every child of it no new node adopted.
+ */
+function replaceAt(k: i32, enode: u64): void {
+  const lv = lvl(LPATH, k);
+  const old = lvEnode(lv);
+  publishNode(LPATH, k, enode);
+  if (wrAlloc && k > 0) propagateGap(LPATH, k, maMaxGap(mteToNode(enode)));
+  freeDead(old, lvMax(lv));
+}
+
 /** Make enode the root of a tree of the given height and free the old nodes above it. */
 function newRoot(enode: u64, height: i32): void {
   const old = treeRoot(wrTree);
-  setTreeRoot(wrTree, enode);
-  setTreeHeight(wrTree, height);
   setRootParent(mteToNode(enode), wrTree);
+  setTreeRoot(wrTree, enode, true);
+  setTreeHeight(wrTree, height);
   freeDead(old, MAPLE_MAX);
 }
 
@@ -571,18 +617,17 @@ function freeDead(enode: u64, max: u64): void {
       if (mteParent(mteToNode(child)) == node) freeDead(child, slotMax(node, s, end, max));
     }
   }
-  releaseNode(node);
-  addTreeNodes(wrTree, -1);
+  dropNode(node);
 }
 
-/** Every node of a subtree back to the pool (mtree_destroy). */
+/** Every node of a subtree back to the pool (mtree_destroy), after readers have left it. */
 function freeSubtree(enode: u64, max: u64): void {
   const node = mteToNode(enode);
   if (!mteIsLeaf(enode)) {
     const end = mteDataEnd(enode, max);
     for (let s = 0; s <= end; s++) freeSubtree(mteSlot(enode, s), slotMax(node, s, end, max));
   }
-  nodeFree(wrPool, node);
+  retireNode(wrPool, node);
   addTreeNodes(wrTree, -1);
 }
 
@@ -592,7 +637,8 @@ export function freeTree(tree: usize): void {
   bumpGen(tree);
   const root = treeRoot(tree);
   const height = treeHeight(tree);
-  setTreeRoot(tree, 0);
+  setTreeRoot(tree, 0, false);
   setTreeHeight(tree, 0);
   if (height > 0) freeSubtree(root, MAPLE_MAX);
+  rcuWriteDone();
 }

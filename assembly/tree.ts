@@ -17,6 +17,7 @@
 
 import { objAlloc, objFree, OBJ_SMALL, poolTrees, setPoolTrees } from './pool';
 import { MAPLE_MAX } from './config';
+import { aload64, astore64 } from './rcu';
 import {
   mteToNode, mteIsLeaf, mteDataEnd, mteSlot, mtePivotSlot, mtePrefetchSlots, slotMin, slotMax,
   MAPLE_RANGE_64, MAPLE_ARANGE_64,
@@ -43,13 +44,17 @@ import {
 // @ts-ignore: decorator
 @inline const T_COUNT: usize = 40;
 
-let genCounter: u32 = 0;
+// The last gen handed out, in linear memory: instances over a shared memory must not hand out
+// the same one.
+const GEN_COUNTER: usize = memory.data(8, 8);
 
 // @ts-ignore: decorator
 @inline export function treeGen(tree: usize): u32 { return load<u32>(tree, T_GEN); }
 /** The tree's shape changed: every recorded path of it is stale. */
 export function bumpGen(tree: usize): void {
-  store<u32>(tree, ++genCounter, T_GEN);
+  const gen = load<u32>(GEN_COUNTER) + 1;
+  store<u32>(GEN_COUNTER, gen);
+  store<u32>(tree, gen, T_GEN);
   bumpSeq(tree);
 }
 
@@ -62,14 +67,37 @@ export function bumpGen(tree: usize): void {
 /** MT_FLAGS_ALLOC_RANGE: internal nodes track gaps (arange_64). */
 // @ts-ignore: decorator
 @inline export const MT_FLAGS_ALLOC_RANGE: u32 = 1;
+/** MT_FLAGS_USE_RCU: writes never change a node readers may be in, except one atomic slot. */
+// @ts-ignore: decorator
+@inline export const MT_FLAGS_USE_RCU: u32 = 2;
 /** MT_FLAGS_ALLOC_WRAPPED: the last cyclic allocation took the top index. */
 // @ts-ignore: decorator
-@inline export const MT_FLAGS_ALLOC_WRAPPED: u32 = 2;
+@inline export const MT_FLAGS_ALLOC_WRAPPED: u32 = 0x800;
 
+// The root word says by itself whether it holds a node: an encoded node carries ROOT_IS_NODE
+// (entries never reach bit 62: the facade's words stay below 2^53). A reader in another thread
+// reads the root word once, atomically, so it can never take a lone entry for a node while a
+// write grows or empties the tree (the height is a separate word, written at another moment).
 // @ts-ignore: decorator
-@inline export function treeRoot(tree: usize): u64 { return load<u64>(tree, T_ROOT); }
+@inline const ROOT_IS_NODE: u64 = <u64>1 << 62;
+/** The root: the encoded root node, a lone entry (height 0) or 0. */
 // @ts-ignore: decorator
-@inline export function setTreeRoot(tree: usize, root: u64): void { store<u64>(tree, root, T_ROOT); }
+@inline export function treeRoot(tree: usize): u64 { return aload64(tree + T_ROOT) & ~ROOT_IS_NODE; }
+/** The root word as stored: test it with rootIsNode, take its value with rootValue. */
+// @ts-ignore: decorator
+@inline export function treeRootWord(tree: usize): u64 { return aload64(tree + T_ROOT); }
+// @ts-ignore: decorator
+@inline export function rootIsNode(word: u64): bool { return (word & ROOT_IS_NODE) != 0; }
+// @ts-ignore: decorator
+@inline export function rootValue(word: u64): u64 { return word & ~ROOT_IS_NODE; }
+/** Whether the tree has nodes (height >= 1), from the root word alone. */
+// @ts-ignore: decorator
+@inline export function treeHasNodes(tree: usize): bool { return rootIsNode(treeRootWord(tree)); }
+/** Publish a new root: an encoded node (isNode) or a lone entry / 0. */
+// @ts-ignore: decorator
+@inline export function setTreeRoot(tree: usize, root: u64, isNode: bool): void {
+  astore64(tree + T_ROOT, isNode ? root | ROOT_IS_NODE : root);
+}
 // @ts-ignore: decorator
 @inline export function treeHeight(tree: usize): i32 { return load<i32>(tree, T_HEIGHT); }
 // @ts-ignore: decorator
@@ -83,6 +111,9 @@ export function bumpGen(tree: usize): void {
 /** Whether the tree tracks gaps (MT_FLAGS_ALLOC_RANGE). */
 // @ts-ignore: decorator
 @inline export function mtIsAlloc(tree: usize): bool { return (treeFlags(tree) & MT_FLAGS_ALLOC_RANGE) != 0; }
+/** Whether the tree is in RCU mode (mt_in_rcu). */
+// @ts-ignore: decorator
+@inline export function mtInRcu(tree: usize): bool { return (treeFlags(tree) & MT_FLAGS_USE_RCU) != 0; }
 /** The type of the tree's internal nodes: arange_64 when it tracks gaps, else range_64. */
 // @ts-ignore: decorator
 @inline export function mtInternalType(tree: usize): u32 {

@@ -22,18 +22,19 @@ import { MAPLE_MAX, MAPLE_HEIGHT_MAX, EEXIST, ENOMEM } from './config';
 import {
   MAPLE_LEAF_64, RANGE64_SLOTS, RANGE64_PIVOTS, RANGE64_MIN_END,
   pivotAt, setPivot, slotAt, setSlot, setMetaEnd, slotMin, slotMax, maWriteNode, mtMkNode,
-  setRootParent, maPivotSlot, maLeafMaxGap, maShiftRight,
+  setRootParent, maPivotSlot, maLeafMaxGap, maShiftRight, mteSlotAddr, NODE_SIZE,
 } from './node';
+import { astore64, rcuWriteDone } from './rcu';
 import { propagateGap } from './gap';
 import {
   treeRoot, setTreeRoot, treeHeight, setTreeHeight, treePool, addTreeNodes, treeGen, bumpGen,
-  bumpSeq, treeSeq, mtIsAlloc, addTreeCount,
+  bumpSeq, treeSeq, mtIsAlloc, mtInRcu, addTreeCount,
   mtWalk, lvl, lvNode, lvEnode, lvMin, lvMax, lvOffset, lvEnd, setLevel, setLvOffset, LEVEL_SIZE,
 } from './tree';
 import { setAllocContext, emergencyTopUp } from './pool';
 import {
   LPATH, RPATH, BIG_PIV, BIG_SLOT, bigReset, bigPush, bigCount, rebuild, wrBegin, freeTree,
-  useReserve, takeReserved, nodesTaken, leafPushSide, pushInPlace,
+  useReserve, takeReserved, nodesTaken, leafPushSide, pushInPlace, publishNode, dropNode,
 } from './rebuild';
 import {
   WR_NEW_ROOT, WR_STORE_ROOT, WR_EXACT_FIT, WR_SPANNING_STORE, WR_SPLIT_STORE, WR_REBALANCE,
@@ -72,6 +73,7 @@ let wrHadRoot: bool = false; // a tree without nodes held a root entry before th
 // How the write changes the count of non-NULL ranges: +1 for a non-NULL entry, -1 for each
 // non-NULL range it covers whole, +1 when it cuts one range in two; ranges it trims keep theirs.
 let wrDelta: i32 = 0;
+let wrRcu: bool = false; // the tree was in RCU mode when the write was prepared
 /** A walk path for counting the ranges a spanning store covers (LPATH/RPATH stay as they are). */
 const CPATH: usize = memory.data(<i32>(MAPLE_HEIGHT_MAX * <i32>LEVEL_SIZE), 16);
 
@@ -113,6 +115,7 @@ function prepare(tree: usize, first: u64, last: u64, entry: u64): i32 {
   wrEntry = entry;
   wrPush = 0;
   wrShift = 0;
+  wrRcu = mtInRcu(tree);
   if (treeHeight(tree) == 0) {
     // The root holds at most a lone entry at index 0: covered when first is 0.
     wrDelta = <i32>(entry != 0) - <i32>(treeRoot(tree) != 0 && first == 0);
@@ -185,11 +188,17 @@ function prepare(tree: usize, first: u64, last: u64, entry: u64): i32 {
   // The in-place types, in the kernel's order (mas_wr_store_type): a leaf left with too few
   // items is rebalanced (a root leaf node-stored) whatever else the write is; then the last slot
   // appends; then a write that keeps the item count moves one or two pivots (slot store).
+  // In RCU mode (mt_in_rcu) readers may be in the leaf: no append (its end moves while slots
+  // are written), and only the slot store that moves one pivot, whose slot is written first, so
+  // a reader sees the old entry or the new one at every index; everything else is a node store
+  // into a new node.
+  const rcu = mtInRcu(tree);
+  wrRcu = rcu;
   const kept = <i32>(rmin < first) + <i32>(last < rmax);
   const count = end + 1 - (j - i) + kept; // items after the write
   if (count > RANGE64_MIN_END && count <= RANGE64_SLOTS) {
-    if (i == end) return WR_APPEND;
-    if (count == end + 1 && j - i <= 2) {
+    if (i == end && !rcu) return WR_APPEND;
+    if (count == end + 1 && (rcu ? j - i == 1 : j - i <= 2)) {
       wrSlotEnd = j;
       return WR_SLOT_STORE;
     }
@@ -206,7 +215,8 @@ function prepare(tree: usize, first: u64, last: u64, entry: u64): i32 {
   buildLeafContents(ld, first, last, entry, after <= end ? after : -1);
   const n = bigCount();
   if (n > RANGE64_SLOTS) {
-    wrPush = leafPushSide(ld);
+    // A push in place rewrites two leaves readers may be in: RCU mode rebuilds them instead.
+    wrPush = rcu ? 0 : leafPushSide(ld);
     return WR_SPLIT_STORE;
   }
   if (ld == 0) return n == 1 && load<u64>(BIG_SLOT) == 0 ? WR_EMPTY : WR_NODE_STORE;
@@ -292,7 +302,7 @@ function coveredIn(lv: usize, s: i32, first: u64, last: u64): i32 {
 
 /** Nodes the prepared write needs at most. */
 export function wrRequest(type: i32): i32 {
-  return nodeRequest(type, LPATH, wrLeafDepth, wrPush != 0);
+  return nodeRequest(type, LPATH, wrLeafDepth, wrPush != 0, wrRcu);
 }
 
 /**
@@ -306,13 +316,14 @@ export function wrCommit(tree: usize, type: i32, mas: usize, request: i32): i32 
   const L = lvl(LPATH, wrLeafDepth);
   const node = lvNode(L);
   switch (type) {
-    case WR_STORE_ROOT: setTreeRoot(tree, wrEntry); bumpGen(tree); break;
+    case WR_STORE_ROOT: setTreeRoot(tree, wrEntry, false); bumpGen(tree); break;
     case WR_NEW_ROOT: r = newRootLeaf(tree); bumpGen(tree); break;
-    case WR_EXACT_FIT: setSlot(node, wrOffset, wrEntry); break;
+    case WR_EXACT_FIT: astore64(mteSlotAddr(lvEnode(L), wrOffset), wrEntry); break;
     case WR_APPEND: appendStore(node, lvEnd(L), lvMax(L)); break;
     case WR_SLOT_STORE: slotStore(node, wrOffset); break;
     case WR_NODE_STORE:
-      if (wrShift != 0) shiftStore(node, lvEnd(L));
+      if (wrRcu) r = replaceLeaf(tree, wrLeafDepth);
+      else if (wrShift != 0) shiftStore(node, lvEnd(L));
       else maWriteNode(node, BIG_PIV, BIG_SLOT, bigCount());
       break;
     case WR_EMPTY: freeTree(tree); break;
@@ -327,14 +338,41 @@ export function wrCommit(tree: usize, type: i32, mas: usize, request: i32): i32 
     type == WR_NODE_STORE;
   if (inPlace && mtIsAlloc(tree)) {
     // An in-place leaf write: its largest gap may have changed.
-    propagateGap(LPATH, wrLeafDepth, maLeafMaxGap(node, lvMin(L), lvMax(L)));
+    propagateGap(LPATH, wrLeafDepth, maLeafMaxGap(lvNode(L), lvMin(L), lvMax(L)));
   }
   if (r == 0) {
     addTreeCount(tree, wrDelta);
     recordFit(type, request, nodesTaken());
   }
   bumpSeq(tree);
+  rcuWriteDone();
   return r;
+}
+
+/**
+ * RCU node store (mas_wr_node_store in RCU mode): the leaf's new contents go into a new node,
+ * which replaces the leaf with one atomic store; the old leaf is retired. LPATH then records the
+ * new leaf, so the path stays good for the next write.
+ */
+function replaceLeaf(tree: usize, ld: i32): i32 {
+  const L = lvl(LPATH, ld);
+  const old = lvNode(L);
+  const fresh = takeReserved();
+  if (fresh == 0) return -ENOMEM;
+  if (wrShift != 0) {
+    memory.copy(fresh, old, NODE_SIZE);
+    shiftStore(fresh, lvEnd(L));
+  } else {
+    maWriteNode(fresh, BIG_PIV, BIG_SLOT, bigCount());
+  }
+  const enode = mtMkNode(fresh, MAPLE_LEAF_64);
+  publishNode(LPATH, ld, enode);
+  addTreeNodes(tree, 1);
+  dropNode(old);
+  setLevel(L, enode, lvMin(L), lvMax(L), lvOffset(L));
+  bumpGen(tree);
+  if (pathTree == tree) pathGen = treeGen(tree);
+  return 0;
 }
 
 /**
@@ -413,11 +451,12 @@ function slotStore(node: usize, i: i32): void {
     setSlot(node, i + 1, wrEntry);
     setPivot(node, i + 1, wrLast);
   } else if (wrFirst == wrRangeMin) {
-    setSlot(node, i, wrEntry);
+    astore64(mteSlotAddr(mtMkNode(node, MAPLE_LEAF_64), i), wrEntry);
     setPivot(node, i, wrLast);
   } else {
+    // The slot first: a reader that finds the moved pivot must find the new entry behind it.
+    astore64(mteSlotAddr(mtMkNode(node, MAPLE_LEAF_64), i + 1), wrEntry);
     setPivot(node, i, wrFirst - 1);
-    setSlot(node, i + 1, wrEntry);
   }
 }
 
@@ -470,7 +509,7 @@ function newRootLeaf(tree: usize): i32 {
   if (node == 0) return -ENOMEM;
   maWriteNode(node, BIG_PIV, BIG_SLOT, bigCount());
   setRootParent(node, tree);
-  setTreeRoot(tree, mtMkNode(node, MAPLE_LEAF_64));
+  setTreeRoot(tree, mtMkNode(node, MAPLE_LEAF_64), true);
   setTreeHeight(tree, 1);
   addTreeNodes(tree, 1);
   return 0;

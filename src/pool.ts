@@ -23,6 +23,12 @@ export interface PoolStats {
   nodesEmergency: number;
   /** Nodes ever taken from the emergency reserve. */
   emergencyTaken: number;
+  /**
+   * Nodes an RCU-mode write retired while readers were attached: dead, not yet free, waiting for
+   * the grace period (the end of every read section that might still hold them). Not counted in
+   * nodesInUse or nodesFree.
+   */
+  nodesWaiting: number;
 }
 
 /** The last allocation the fault controls failed. */
@@ -203,12 +209,30 @@ export class NodePool {
       nodesReserved: core.poolStat(p, 5),
       nodesEmergency: core.poolStat(p, 6),
       emergencyTaken: core.poolStat(p, 7),
+      nodesWaiting: core.poolStat(p, 8),
     };
   }
 
   /** Nodes reachable from the roots of all of this pool's trees. */
   treeNodes(): number {
     return core.poolTreeNodes(this.ptr);
+  }
+}
+
+/**
+ * synchronize_rcu for every tree of this instance's memory: repeat one grace-period step until no
+ * retired node waits. Throws an Error after timeoutMs if a reader stays inside a read section.
+ */
+export function synchronizeRcu(timeoutMs = 10_000): void {
+  if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0)) {
+    throw new RangeError(`timeoutMs must be a non-negative number, got ${String(timeoutMs)}`);
+  }
+  const deadline = Date.now() + timeoutMs;
+  let spins = 0;
+  for (let waiting = core.rcuSync(); waiting > 0; waiting = core.rcuSync()) {
+    if ((++spins & 1023) === 0 && Date.now() > deadline) {
+      throw new Error(`synchronize: ${waiting} nodes still wait after ${timeoutMs} ms: a reader has stayed inside a read section`);
+    }
   }
 }
 

@@ -7,7 +7,7 @@ import { RangeCursor } from './cursor';
 import { MapleError, UseAfterFreeError, check } from './errors';
 import { Index, ULONG_MAX, checkIndex, checkOrder, compare, wire, successor } from './keys';
 import { HandleTable, EntryMode, MAX_HANDLES } from './handles';
-import { NodePool, defaultPool } from './pool';
+import { NodePool, defaultPool, synchronizeRcu } from './pool';
 import { Gfp, gfpCode } from './gfp';
 import { explainStore, explainErase, ExplainOptions, WriteExplanation } from './explain';
 import { treeSVG, SvgOptions } from './svg';
@@ -49,6 +49,12 @@ export interface MapleTreeOptions<K extends Index = Index> {
    * with `keys: 'number'`, so its results really are numbers.
    */
   keys?: [K] extends [number] ? 'number' : KeyMode;
+  /**
+   * MT_FLAGS_USE_RCU (default false): writes never change a node a reader may be inside except
+   * by one atomic slot store; they write new nodes and retire the old ones, as the mm's tree
+   * does. Also switchable later with setInRcu / clearInRcu.
+   */
+  rcu?: boolean;
 }
 
 /** The constructor's arguments: options with `keys: 'number'` are required when K is number. */
@@ -302,8 +308,9 @@ export class MapleTree<T = unknown, K extends Index = Index> implements Iterable
     if (typeof options !== 'object' || options === null || Array.isArray(options)) {
       throw new TypeError(`MapleTree: options must be an object, got ${Array.isArray(options) ? 'an array' : typeof options}`);
     }
-    const { pool = defaultPool(), entries = 'object', allocRange = false, keys = 'u64' } =
+    const { pool = defaultPool(), entries = 'object', allocRange = false, keys = 'u64', rcu = false } =
       options as MapleTreeOptions<Index>;
+    if (typeof rcu !== 'boolean') throw new TypeError('options.rcu must be a boolean');
     if (!(pool instanceof NodePool)) throw new TypeError('options.pool must be a NodePool');
     if (entries !== 'object' && entries !== 'number') {
       throw new RangeError(`options.entries must be 'object' or 'number', got ${String(entries)}`);
@@ -325,6 +332,7 @@ export class MapleTree<T = unknown, K extends Index = Index> implements Iterable
       core.treeDelete(this.#ptr);
       throw new MapleError('ENOMEM', 'new MapleTree');
     }
+    if (rcu) core.treeSetRcu(this.#ptr, 1);
     finalizer.register(this, { ptr: this.#ptr, mas: this.#mas }, this);
     if (kitsMade === 0) {
       // The first tree makes the first walk kit, so that a walk finds one even at a full memory.
@@ -906,6 +914,35 @@ export class MapleTree<T = unknown, K extends Index = Index> implements Iterable
     }
     if (size > shown) parts.push(`... ${size - shown} more`);
     return `MapleTree(${size}) { ${parts.join(', ')} }`;
+  }
+
+  /** Whether the tree is in RCU mode (mt_in_rcu). */
+  get inRcu(): boolean {
+    return core.treeInRcu(this.ptr) === 1;
+  }
+
+  /**
+   * mt_set_in_rcu: from the next write on, no node a reader may be inside is rewritten (new
+   * nodes replace it; appends and most slot stores become node stores).
+   */
+  setInRcu(): void {
+    core.treeSetRcu(this.ptr, 1);
+  }
+
+  /** mt_clear_in_rcu: writes go back to rewriting nodes in place. */
+  clearInRcu(): void {
+    core.treeSetRcu(this.ptr, 0);
+  }
+
+  /**
+   * synchronize_rcu: wait until every reader that was inside a read section when this was called
+   * has left it, then free the nodes writes retired before it (all pools). With no reader
+   * attached nothing waits. Throws an Error after `timeoutMs` milliseconds (default 10,000) if a
+   * reader is still inside, naming how many nodes still wait (a reader thread that was terminated
+   * inside a read can hold them for ever).
+   */
+  synchronize(timeoutMs = 10_000): void {
+    synchronizeRcu(timeoutMs);
   }
 
   /** Levels of nodes (0 for an empty tree or a lone entry at index 0). */

@@ -38,6 +38,16 @@ export interface Core {
   treeDestroy(tree: number): void;
   treeDelete(tree: number): void;
   height(tree: number): number;
+  treeSetRcu(tree: number, on: number): void;
+  treeInRcu(tree: number): number;
+  rcuReaderAttach(): number;
+  rcuReaderDetach(slot: number): void;
+  rcuReaders(): number;
+  rcuReadLock(slot: number): void;
+  rcuReadUnlock(slot: number): void;
+  rcuReaderInside(slot: number): number;
+  rcuSync(): number;
+  rcuWaiting(): number;
   nodeCount(tree: number): number;
   treeCount(tree: number): number;
   treeStore(tree: number, first: number, last: number, entry: number, gfp: number): number;
