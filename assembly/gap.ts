@@ -16,10 +16,12 @@ import {
 } from './node';
 import {
   lvl, lvNode, lvEnode, lvMin, lvMax, lvOffset, lvEnd, treeHeight, treeRoot, treeFlags, setTreeFlags,
+  treeHasNodes,
   mtIsAlloc, recordLevel, LEVEL_SIZE,
   MT_FLAGS_ALLOC_WRAPPED,
 } from './tree';
 import { mtInsertRange } from './write';
+import { rcuVisit } from './rcu';
 
 /** The node at depth d of path now has largest gap `gap`: correct the records above it. */
 export function propagateGap(path: usize, d: i32, gap: u64): void {
@@ -73,6 +75,7 @@ function fits(a: u64, b: u64, forward: bool): bool {
 /** Search a node from the slot holding the window's near edge. */
 function searchNode(enode: u64, min: u64, max: u64, forward: bool): bool {
   gapVisits++;
+  rcuVisit(enode);
   // The slots before the edge are outside the window. Only a reverse search whose window reaches
   // past this node's max starts from the end; otherwise the end is found on the way.
   const from = forward || winHi < max ? mtePivotSlot(enode, forward ? winLo : winHi) : mteDataEnd(enode, max);
@@ -107,7 +110,12 @@ function searchSlots(enode: u64, min: u64, max: u64, i: i32, forward: bool): boo
 }
 
 /** The near-edge walk's path: the search goes on from it when no fit lies below its end. */
-const NEAR_PATH: usize = memory.data(<i32>(MAPLE_HEIGHT_MAX * <i32>LEVEL_SIZE), 16);
+let nearPath: usize = memory.data(<i32>(MAPLE_HEIGHT_MAX * <i32>LEVEL_SIZE), 16);
+/** Bytes of an instance's own scratch the search takes (see setGapScratch). */
+// @ts-ignore: decorator
+@inline export const GAP_SCRATCH: usize = <usize>MAPLE_HEIGHT_MAX * LEVEL_SIZE;
+/** Another instance over a shared memory: its near-edge path at scratch (GAP_SCRATCH bytes). */
+export function setGapScratch(scratch: usize): void { nearPath = scratch; }
 
 /**
  * Whether the child at offset off of a node, covering [a, b], may hold a fit: its part of the
@@ -124,7 +132,7 @@ const NEAR_PATH: usize = memory.data(<i32>(MAPLE_HEIGHT_MAX * <i32>LEVEL_SIZE), 
 
 /**
  * Walk from the root towards the leaf holding the window's near edge, as a load does, recording
- * each level in NEAR_PATH; stop above a child that cannot hold a fit. Returns the depth of the
+ * each level in nearPath; stop above a child that cannot hold a fit. Returns the depth of the
  * last level recorded.
  */
 function edgeWalk(tree: usize, forward: bool): i32 {
@@ -138,7 +146,7 @@ function edgeWalk(tree: usize, forward: bool): i32 {
     mtePrefetchSlots(enode);
     const off = mtePivotSlot(enode, edge);
     const end = mteDataEnd(enode, max);
-    recordLevel(lvl(NEAR_PATH, d), enode, min, max, off, end);
+    recordLevel(lvl(nearPath, d), enode, min, max, off, end);
     if (mteIsLeaf(enode)) return d;
     const a = slotMin(node, off, min);
     const b = slotMax(node, off, end, max);
@@ -160,7 +168,7 @@ function edgeWalk(tree: usize, forward: bool): i32 {
 function searchFromEdge(tree: usize, forward: bool): bool {
   let d = edgeWalk(tree, forward);
   gapVisits += d + 1;
-  const bottom = lvl(NEAR_PATH, d);
+  const bottom = lvl(nearPath, d);
   if (mteIsLeaf(lvEnode(bottom))) {
     if (searchSlots(lvEnode(bottom), lvMin(bottom), lvMax(bottom), lvOffset(bottom), forward)) {
       return true;
@@ -168,7 +176,7 @@ function searchFromEdge(tree: usize, forward: bool): bool {
     d--;
   }
   for (; d >= 0; d--) {
-    const lv = lvl(NEAR_PATH, d);
+    const lv = lvl(nearPath, d);
     const off = lvOffset(lv);
     if (forward ? off == lvEnd(lv) : off == 0) continue;
     if (searchSlots(lvEnode(lv), lvMin(lv), lvMax(lv), forward ? off + 1 : off - 1, forward)) return true;
@@ -188,7 +196,7 @@ export function mtEmptyArea(tree: usize, min: u64, max: u64, size: u64, forward:
   wantSize = size;
   winLo = min;
   winHi = max;
-  if (treeHeight(tree) == 0) {
+  if (!treeHasNodes(tree)) {
     // No node: everything is free but index 0 when a lone entry holds it (mas_sparse_area).
     if (treeRoot(tree) != 0 && min == 0) winLo = 1;
     if (winLo > max || !fits(winLo, MAPLE_MAX, forward)) return -EBUSY;

@@ -25,16 +25,95 @@ import { validateTree, VAL_INFO, dumpBegin, dumpChunk } from './validate';
 import { mtDup } from './dup';
 import { mtEmptyArea, mtAllocRange, mtAllocCyclic, gapVisits } from './gap';
 import { RANGE64_SLOTS } from './node';
+import { SHARED } from './config';
+import { setLoadScratch, LOAD_SCRATCH } from './walk';
+import { setGapScratch, GAP_SCRATCH } from './gap';
+import { wrForget } from './write';
+import {
+  writeLock, writeUnlock, instanceCount, instanceStart, instanceStop, readBegin, readValid, readEnd,
+  inReader,
+} from './rcu';
+import { treeSeq as treeSeqOf } from './tree';
 import {
   readerAttach, readerDetach, readersAttached, readLock, readUnlock, readerInside, nodesWaiting,
   rcuSynchronize, poolWaiting,
 } from './rcu';
 import { MT_FLAGS_USE_RCU, treeFlags, setTreeFlags } from './tree';
 
-/** Key inputs (u64 x 3) for bigint keys. */
-export const KEYS: usize = memory.data(24, 8);
-/** Outputs: index u64 @0, last u64 @8, entry u64 @16, status i32 @24. */
-export const OUT: usize = memory.data(32, 8);
+/** Key inputs (u64 x 3) for bigint keys (this instance's: see instanceInit). */
+export let KEYS: usize = memory.data(24, 8);
+/** Outputs: index u64 @0, last u64 @8, entry u64 @16, status i32 @24, request i32 @28. */
+export let OUT: usize = memory.data(32, 8);
+
+// ── instances over a shared memory ──
+// Every instance has its own globals but shares linear memory, so the scratch a read writes (keys,
+// results, load lanes, the gap search's path, a state's copy, the visited nodes) must be its own.
+// @ts-ignore: decorator
+@inline const SC_KEYS: usize = 0;
+// @ts-ignore: decorator
+@inline const SC_OUT: usize = 32;
+// @ts-ignore: decorator
+@inline const SC_LOAD: usize = 64;
+// @ts-ignore: decorator
+@inline const SC_GAP: usize = SC_LOAD + LOAD_SCRATCH;
+// @ts-ignore: decorator
+@inline const SC_STATE: usize = SC_GAP + GAP_SCRATCH;
+/** The part of a state a read may change: its fields and its path (walk.ts). */
+// @ts-ignore: decorator
+@inline const STATE_BYTES: usize = 128 + 16 * 32;
+// @ts-ignore: decorator
+@inline const SC_VISIT: usize = SC_STATE + STATE_BYTES;
+// @ts-ignore: decorator
+@inline const SCRATCH_BYTES: usize = SC_VISIT + 256 * 8;
+let stateCopy: usize = 0;
+let counted = false;
+
+/**
+ * Start this instance over a shared memory (shared build; call once, before anything else):
+ * take scratch of its own and a reader slot. The first instance (the one that made the memory)
+ * reads without being counted as an attached reader; any later one (a Worker's) is counted, so
+ * that retired nodes wait for its read sections. Returns the reader slot, -1 when all are taken,
+ * -12 when memory is exhausted; 0 in the build without shared memory.
+ */
+export function instanceInit(): i32 {
+  if (!SHARED) return 0;
+  lockWrites();
+  const first = instanceCount() == 0;
+  const scratch = objAlloc(OBJ_PAGE);
+  let slot = -12;
+  if (scratch != 0) {
+    KEYS = scratch + SC_KEYS;
+    OUT = scratch + SC_OUT;
+    setLoadScratch(scratch + SC_LOAD);
+    setGapScratch(scratch + SC_GAP);
+    stateCopy = scratch + SC_STATE;
+    counted = !first;
+    slot = instanceStart(scratch + SC_VISIT, counted);
+  }
+  writeUnlock();
+  return slot;
+}
+
+/** This instance is done (its Worker detaches): its reader slot goes back. */
+export function instanceDetach(): void {
+  instanceStop(counted);
+}
+
+/** Take the write lock; forget what this instance remembers of writes if another wrote since. */
+function lockWrites(): void {
+  if (writeLock()) wrForget();
+}
+
+/** A read section around a state's walk: a walk that met a dead node is done again (see rcu.ts). */
+// @ts-ignore: decorator
+@inline function saveState(mas: usize): void {
+  if (inReader()) memory.copy(stateCopy, mas, STATE_BYTES);
+}
+/** Put the state back as it was before the read and make it walk again from its index. */
+function restoreState(mas: usize): void {
+  memory.copy(mas, stateCopy, STATE_BYTES);
+  store<u32>(mas, treeSeqOf(masTree(mas)) - 1, 64);
+}
 
 // @ts-ignore: decorator
 @inline function key(x: f64, slot: usize): u64 {
@@ -44,7 +123,7 @@ export const OUT: usize = memory.data(32, 8);
 @inline function word(x: f64): u64 { return <u64>x; }
 
 // ── pools ──
-export function poolNew(): usize { return poolCreate(); }
+function poolNewUnlocked(): usize { return poolCreate(); }
 /** One pool counter: 0 pages, 1 nodes in use, 2 nodes free, 3 allocations, 4 frees. */
 export function poolStat(pool: usize, which: i32): f64 {
   switch (which) {
@@ -68,11 +147,11 @@ export function poolTreeNodes(pool: usize): f64 {
 }
 export function linearMemoryBytes(): f64 { return memoryBytes(); }
 /** Free an idle pool (no tree, no node in use): 1, or 0 (nothing changed) when it is not idle. */
-export function poolFree(pool: usize): i32 { return poolRelease(pool) ? 1 : 0; }
+function poolFreeUnlocked(pool: usize): i32 { return poolRelease(pool) ? 1 : 0; }
 /** The pool's JS object was collected: free it now or once it is idle. */
-export function poolDropped(pool: usize): void { poolDrop(pool); }
+function poolDroppedUnlocked(pool: usize): void { poolDrop(pool); }
 /** Give back the pool's wholly free pages; returns how many. */
-export function poolGiveBack(pool: usize): u32 { return poolShrink(pool); }
+function poolGiveBackUnlocked(pool: usize): u32 { return poolShrink(pool); }
 /** Pages given back by pools and not yet reused. */
 export function pagesFree(): u32 { return freePagesCount(); }
 /** Cap linear memory at `pages` 64 KiB pages (0: no cap). For tests of a full memory. */
@@ -87,14 +166,14 @@ export function preallocFit(type: i32, which: i32): f64 { return fitStat(type, w
 export function preallocFitReset(): void { fitReset(); }
 
 // ── trees ──
-export function treeNew(pool: usize, flags: u32): usize { return treeCreate(pool, flags); }
-export function treeDestroy(tree: usize): void {
+function treeNewUnlocked(pool: usize, flags: u32): usize { return treeCreate(pool, flags); }
+function treeDestroyUnlocked(tree: usize): void {
   freeTree(tree);
   setTreeCount(tree, 0);
 }
 /** Non-NULL ranges the tree holds (O(1): a count every write keeps). */
 export function treeCount(tree: usize): f64 { return <f64>treeCountOf(tree); }
-export function treeDelete(tree: usize): void {
+function treeDeleteUnlocked(tree: usize): void {
   const pool = treePool(tree);
   freeTree(tree);
   treeRelease(tree);
@@ -104,7 +183,7 @@ export function height(tree: usize): i32 { return treeHeight(tree); }
 
 // ── RCU ──
 /** mt_set_in_rcu (on != 0) / mt_clear_in_rcu. */
-export function treeSetRcu(tree: usize, on: i32): void {
+function treeSetRcuUnlocked(tree: usize, on: i32): void {
   const f = treeFlags(tree) & ~MT_FLAGS_USE_RCU;
   setTreeFlags(tree, on != 0 ? f | MT_FLAGS_USE_RCU : f);
 }
@@ -119,33 +198,33 @@ export function rcuReadLock(slot: i32): void { readLock(slot); }
 export function rcuReadUnlock(slot: i32): void { readUnlock(slot); }
 export function rcuReaderInside(slot: i32): i32 { return readerInside(slot) ? 1 : 0; }
 /** One step of synchronize_rcu; nodes still waiting for a grace period (all pools). */
-export function rcuSync(): u32 { return rcuSynchronize(); }
+function rcuSyncUnlocked(): u32 { return rcuSynchronize(); }
 export function rcuWaiting(): u32 { return nodesWaiting(); }
 export function nodeCount(tree: usize): u32 { return treeNodes(tree); }
 
-export function treeStore(tree: usize, first: f64, last: f64, entry: f64, gfp: u32): i32 {
+function treeStoreUnlocked(tree: usize, first: f64, last: f64, entry: f64, gfp: u32): i32 {
   return mtStoreRange(tree, key(first, 0), key(last, 1), word(entry), gfp);
 }
-export function treeInsert(tree: usize, first: f64, last: f64, entry: f64, gfp: u32): i32 {
+function treeInsertUnlocked(tree: usize, first: f64, last: f64, entry: f64, gfp: u32): i32 {
   return mtInsertRange(tree, key(first, 0), key(last, 1), word(entry), gfp);
 }
-export function treeLoad(tree: usize, index: f64): f64 {
+function treeLoadOnce(tree: usize, index: f64): f64 {
   return <f64>mtLoad(tree, key(index, 0));
 }
 /**
  * Entries at n keys read from keys (f64, or u64 when big != 0) written to out as f64 (numeric !=
  * 0: the stored number, NaN for nothing; else the entry word). -1, or the first bad key's position.
  */
-export function treeLoadMany(tree: usize, keys: usize, out: usize, n: i32, big: i32, numeric: i32): i32 {
+function treeLoadManyOnce(tree: usize, keys: usize, out: usize, n: i32, big: i32, numeric: i32): i32 {
   return mtLoadMany(tree, keys, out, n, big != 0, numeric != 0);
 }
-export function treeErase(tree: usize, index: f64, gfp: u32): i32 {
+function treeEraseUnlocked(tree: usize, index: f64, gfp: u32): i32 {
   return mtErase(tree, key(index, 0), OUT + 16, gfp);
 }
-export function treeDup(src: usize, dst: usize, gfp: u32): i32 { return mtDup(src, dst, gfp); }
+function treeDupUnlocked(src: usize, dst: usize, gfp: u32): i32 { return mtDup(src, dst, gfp); }
 
 // ── ma_state ──
-export function stateNew(tree: usize): usize {
+function stateNewUnlocked(tree: usize): usize {
   const mas = objAlloc(OBJ_LARGE);
   if (mas != 0) {
     store<usize>(mas, tree);
@@ -154,7 +233,7 @@ export function stateNew(tree: usize): usize {
   return mas;
 }
 /** Free a state, giving its reserve back to the pool it came from first. */
-export function stateFree(mas: usize): void {
+function stateFreeUnlocked(mas: usize): void {
   const pool = load<usize>(mas, 56);
   if (reserved(mas) != 0) {
     reserveDrain(mas, pool);
@@ -192,7 +271,7 @@ function out(mas: usize, r: i32): i32 {
  * Returns 1 when the walk returned an entry (in OUT with the state's range and status), else 0.
  * A state whose tree changed under it walks again from its index first.
  */
-export function stateOp(mas: usize, op: i32, limit: f64): i32 {
+function stateOpOnce(mas: usize, op: i32, limit: f64): i32 {
   const lim = key(limit, 2);
   if (op != 7) masRevalidate(mas);
   let entry: u64 = 0;
@@ -216,14 +295,14 @@ export function stateOp(mas: usize, op: i32, limit: f64): i32 {
 // @ts-ignore: decorator
 @inline const BATCH_MAX: i32 = <i32>(OBJ_PAGE / 24);
 export function batchCapacity(): i32 { return BATCH_MAX; }
-export function batchNew(): usize { return objAlloc(OBJ_PAGE); }
-export function batchFree(buf: usize): void { objFree(buf, OBJ_PAGE); }
+function batchNewUnlocked(): usize { return objAlloc(OBJ_PAGE); }
+function batchFreeUnlocked(buf: usize): void { objFree(buf, OBJ_PAGE); }
 
 /**
  * mas_find repeated: the next entries up to limit go to the walk's buffer, so an iteration
  * crosses the boundary once per batch instead of once per entry. Returns how many were written.
  */
-export function stateFindBatch(mas: usize, limit: f64, buf: usize): i32 {
+function stateFindBatchOnce(mas: usize, limit: f64, buf: usize): i32 {
   masRevalidate(mas);
   return masFindBatch(mas, key(limit, 2), buf, BATCH_MAX);
 }
@@ -233,14 +312,14 @@ export function stateFindBatch(mas: usize, limit: f64, buf: usize): i32 {
  * BATCH_MAX each in the page at buf: index, last, the stored number. Returns the count, or -1
  * when it stopped at a range reaching past 2^53 - 1 (a column of f64 cannot hold it).
  */
-export function stateFindColumns(mas: usize, limit: f64, buf: usize): i32 {
+function stateFindColumnsOnce(mas: usize, limit: f64, buf: usize): i32 {
   masRevalidate(mas);
   const n = masFindColumns(mas, key(limit, 2), buf, BATCH_MAX);
   return n == 0 && batchStoppedBig ? -1 : n;
 }
 
 /** mas_store_gfp over the state's range. 0 or -ENOMEM (state in error, request recorded). */
-export function stateStore(mas: usize, entry: f64, gfp: u32): i32 {
+function stateStoreUnlocked(mas: usize, entry: f64, gfp: u32): i32 {
   const r = wrStoreGfp(masTree(mas), masIndex(mas), masLast(mas), word(entry), mas, gfp, OP_STORE);
   setMasStoreType(mas, wrKernelType());
   if (r == 0) masSettle(mas);
@@ -248,7 +327,7 @@ export function stateStore(mas: usize, entry: f64, gfp: u32): i32 {
 }
 
 /** mas_preallocate: reserve this write's worst case. 0 or -ENOMEM (nothing kept). */
-export function statePreallocate(mas: usize, entry: f64, gfp: u32): i32 {
+function statePreallocateUnlocked(mas: usize, entry: f64, gfp: u32): i32 {
   const tree = masTree(mas);
   const type = wrPrepare(tree, masIndex(mas), masLast(mas), word(entry));
   const request = wrRequest(type);
@@ -267,7 +346,7 @@ export function statePreallocate(mas: usize, entry: f64, gfp: u32): i32 {
  * mas_store_prealloc: write from the reserve, which must cover this write (-EINVAL, nothing
  * changed, if it does not), then give the rest back.
  */
-export function stateStorePrealloc(mas: usize, entry: f64): i32 {
+function stateStorePreallocUnlocked(mas: usize, entry: f64): i32 {
   const tree = masTree(mas);
   let type = wrPrepared(tree, masIndex(mas), masLast(mas), word(entry));
   if (type < 0) type = wrPrepare(tree, masIndex(mas), masLast(mas), word(entry));
@@ -284,13 +363,13 @@ export function stateStorePrealloc(mas: usize, entry: f64): i32 {
   return r;
 }
 
-export function stateErase(mas: usize, gfp: u32): i32 {
+function stateEraseUnlocked(mas: usize, gfp: u32): i32 {
   const r = masErase(mas, OUT + 16, gfp);
   if (r != 0) setMasStoreType(mas, wrKernelType());
   if (r == 1) masSettle(mas);
   return r;
 }
-export function stateDestroy(mas: usize): void {
+function stateDestroyUnlocked(mas: usize): void {
   reserveDrain(mas, treePool(masTree(mas)));
   setMasBulk(mas, false);
 }
@@ -304,7 +383,7 @@ export function stateStoreType(mas: usize): i32 { return masStoreType(mas); }
  * and a NULL after the last): leaves kept two slots short, their parents, and room for a split.
  * While it lasts, nodes the bulk load frees go back to the reserve.
  */
-export function stateExpectedEntries(mas: usize, n: f64, gfp: u32): i32 {
+function stateExpectedEntriesUnlocked(mas: usize, n: f64, gfp: u32): i32 {
   const slots = n * 2 + 1;
   let nodes = Math.ceil(slots / <f64>(RANGE64_SLOTS - 2));
   nodes += Math.ceil(nodes / <f64>(RANGE64_SLOTS - 2));
@@ -319,7 +398,7 @@ export function stateExpectedEntries(mas: usize, n: f64, gfp: u32): i32 {
 }
 
 /** mas_nomem: after ENOMEM, reserve what the failed write needed with gfp. 1 when it did. */
-export function stateNomem(mas: usize, gfp: u32): i32 {
+function stateNomemUnlocked(mas: usize, gfp: u32): i32 {
   if (masStatus(mas) != MA_ERROR) return 0;
   const tree = masTree(mas);
   setAllocContext(OP_NOMEM, 0);
@@ -333,7 +412,7 @@ export function stateNomem(mas: usize, gfp: u32): i32 {
 
 // ── gaps (allocation-range trees) ──
 /** Empty area of `size` in [min, max]: lowest (forward 1) or highest; start to OUT. */
-export function treeEmptyArea(tree: usize, min: f64, max: f64, size: f64, forward: i32): i32 {
+function treeEmptyAreaOnce(tree: usize, min: f64, max: f64, size: f64, forward: i32): i32 {
   return mtEmptyArea(tree, key(min, 0), key(max, 1), key(size, 2), forward != 0, OUT);
 }
 /**
@@ -342,7 +421,7 @@ export function treeEmptyArea(tree: usize, min: f64, max: f64, size: f64, forwar
  * EINVAL changes nothing; EBUSY leaves the state in error over the window, or, in a tree
  * without nodes, as it was (root or none).
  */
-export function stateEmptyArea(mas: usize, min: f64, max: f64, size: f64, forward: i32): i32 {
+function stateEmptyAreaOnce(mas: usize, min: f64, max: f64, size: f64, forward: i32): i32 {
   const lo = key(min, 0);
   const hi = key(max, 1);
   const n = key(size, 2);
@@ -359,21 +438,253 @@ export function stateEmptyArea(mas: usize, min: f64, max: f64, size: f64, forwar
   }
   return r;
 }
-export function treeAllocRange(tree: usize, size: f64, entry: f64, min: f64, max: f64,
+function treeAllocRangeUnlocked(tree: usize, size: f64, entry: f64, min: f64, max: f64,
                                forward: i32, gfp: u32): i32 {
   return mtAllocRange(tree, key(size, 2), word(entry), key(min, 0), key(max, 1), forward != 0, gfp, OUT);
 }
 /** mtree_alloc_cyclic; *next is read from and written to OUT + 8. */
-export function treeAllocCyclic(tree: usize, entry: f64, min: f64, max: f64, gfp: u32): i32 {
+function treeAllocCyclicUnlocked(tree: usize, entry: f64, min: f64, max: f64, gfp: u32): i32 {
   return mtAllocCyclic(tree, word(entry), key(min, 0), key(max, 1), OUT + 8, gfp, OUT);
 }
 export function lastGapVisits(): u32 { return gapVisits; }
 
 // ── validation ──
-export function validate(tree: usize): i32 { return validateTree(tree); }
+function validateUnlocked(tree: usize): i32 { return validateTree(tree); }
 export function validateInfo(): usize { return VAL_INFO; }
 /** Start mt_dump of tree, its walk kept in st (a state object, 1 KiB). */
 export function dumpStart(tree: usize, st: usize): void { dumpBegin(tree, st); }
 /** The next whole lines of the dump into buf (a batch page); bytes written, 0 at the end. */
 export function dumpNext(st: usize, buf: usize): usize { return dumpChunk(st, buf, OBJ_PAGE); }
 export { nodeRecords, nodeRecordsPtr } from './explain';
+
+
+// ── the write lock ───────────────────────────────────────────────────────────
+// In the shared build every export that changes linear memory holds the write lock (rcu.ts);
+// the rest of the build compiles it away. Each takes it here, around the unlocked version above.
+
+export function poolNew(): usize {
+  lockWrites();
+  const r = poolNewUnlocked();
+  writeUnlock();
+  return r;
+}
+export function poolFree(pool: usize): i32 {
+  lockWrites();
+  const r = poolFreeUnlocked(pool);
+  writeUnlock();
+  return r;
+}
+export function poolDropped(pool: usize): void {
+  lockWrites();
+  poolDroppedUnlocked(pool);
+  writeUnlock();
+}
+export function poolGiveBack(pool: usize): u32 {
+  lockWrites();
+  const r = poolGiveBackUnlocked(pool);
+  writeUnlock();
+  return r;
+}
+export function treeNew(pool: usize, flags: u32): usize {
+  lockWrites();
+  const r = treeNewUnlocked(pool, flags);
+  writeUnlock();
+  return r;
+}
+export function treeDestroy(tree: usize): void {
+  lockWrites();
+  treeDestroyUnlocked(tree);
+  writeUnlock();
+}
+export function treeDelete(tree: usize): void {
+  lockWrites();
+  treeDeleteUnlocked(tree);
+  writeUnlock();
+}
+export function treeStore(tree: usize, first: f64, last: f64, entry: f64, gfp: u32): i32 {
+  lockWrites();
+  const r = treeStoreUnlocked(tree, first, last, entry, gfp);
+  writeUnlock();
+  return r;
+}
+export function treeInsert(tree: usize, first: f64, last: f64, entry: f64, gfp: u32): i32 {
+  lockWrites();
+  const r = treeInsertUnlocked(tree, first, last, entry, gfp);
+  writeUnlock();
+  return r;
+}
+export function treeErase(tree: usize, index: f64, gfp: u32): i32 {
+  lockWrites();
+  const r = treeEraseUnlocked(tree, index, gfp);
+  writeUnlock();
+  return r;
+}
+export function treeDup(src: usize, dst: usize, gfp: u32): i32 {
+  lockWrites();
+  const r = treeDupUnlocked(src, dst, gfp);
+  writeUnlock();
+  return r;
+}
+export function stateNew(tree: usize): usize {
+  lockWrites();
+  const r = stateNewUnlocked(tree);
+  writeUnlock();
+  return r;
+}
+export function stateFree(mas: usize): void {
+  lockWrites();
+  stateFreeUnlocked(mas);
+  writeUnlock();
+}
+export function stateStore(mas: usize, entry: f64, gfp: u32): i32 {
+  lockWrites();
+  const r = stateStoreUnlocked(mas, entry, gfp);
+  writeUnlock();
+  return r;
+}
+export function statePreallocate(mas: usize, entry: f64, gfp: u32): i32 {
+  lockWrites();
+  const r = statePreallocateUnlocked(mas, entry, gfp);
+  writeUnlock();
+  return r;
+}
+export function stateStorePrealloc(mas: usize, entry: f64): i32 {
+  lockWrites();
+  const r = stateStorePreallocUnlocked(mas, entry);
+  writeUnlock();
+  return r;
+}
+export function stateErase(mas: usize, gfp: u32): i32 {
+  lockWrites();
+  const r = stateEraseUnlocked(mas, gfp);
+  writeUnlock();
+  return r;
+}
+export function stateDestroy(mas: usize): void {
+  lockWrites();
+  stateDestroyUnlocked(mas);
+  writeUnlock();
+}
+export function stateExpectedEntries(mas: usize, n: f64, gfp: u32): i32 {
+  lockWrites();
+  const r = stateExpectedEntriesUnlocked(mas, n, gfp);
+  writeUnlock();
+  return r;
+}
+export function stateNomem(mas: usize, gfp: u32): i32 {
+  lockWrites();
+  const r = stateNomemUnlocked(mas, gfp);
+  writeUnlock();
+  return r;
+}
+export function batchNew(): usize {
+  lockWrites();
+  const r = batchNewUnlocked();
+  writeUnlock();
+  return r;
+}
+export function batchFree(buf: usize): void {
+  lockWrites();
+  batchFreeUnlocked(buf);
+  writeUnlock();
+}
+export function treeAllocRange(tree: usize, size: f64, entry: f64, min: f64, max: f64,
+                               forward: i32, gfp: u32): i32 {
+  lockWrites();
+  const r = treeAllocRangeUnlocked(tree, size, entry, min, max, forward, gfp);
+  writeUnlock();
+  return r;
+}
+export function treeAllocCyclic(tree: usize, entry: f64, min: f64, max: f64, gfp: u32): i32 {
+  lockWrites();
+  const r = treeAllocCyclicUnlocked(tree, entry, min, max, gfp);
+  writeUnlock();
+  return r;
+}
+export function treeSetRcu(tree: usize, on: i32): void {
+  lockWrites();
+  treeSetRcuUnlocked(tree, on);
+  writeUnlock();
+}
+export function rcuSync(): u32 {
+  lockWrites();
+  const r = rcuSyncUnlocked();
+  writeUnlock();
+  return r;
+}
+export function validate(tree: usize): i32 {
+  lockWrites();
+  const r = validateUnlocked(tree);
+  writeUnlock();
+  return r;
+}
+
+// ── read sections ────────────────────────────────────────────────────────────
+// In the shared build every read runs inside a read section of this instance's reader slot, and a
+// state's walk that entered a node found dead when it ended is done again from where the state
+// stood (rcu.ts). Loads check each node as they go (walk.ts). The rest of the build compiles
+// all of this away.
+
+export function stateOp(mas: usize, op: i32, limit: f64): i32 {
+  readBegin();
+  saveState(mas);
+  let r = stateOpOnce(mas, op, limit);
+  while (!readValid()) {
+    restoreState(mas);
+    r = stateOpOnce(mas, op, limit);
+  }
+  readEnd();
+  return r;
+}
+export function stateFindBatch(mas: usize, limit: f64, buf: usize): i32 {
+  readBegin();
+  saveState(mas);
+  let r = stateFindBatchOnce(mas, limit, buf);
+  while (!readValid()) {
+    restoreState(mas);
+    r = stateFindBatchOnce(mas, limit, buf);
+  }
+  readEnd();
+  return r;
+}
+export function stateFindColumns(mas: usize, limit: f64, buf: usize): i32 {
+  readBegin();
+  saveState(mas);
+  let r = stateFindColumnsOnce(mas, limit, buf);
+  while (!readValid()) {
+    restoreState(mas);
+    r = stateFindColumnsOnce(mas, limit, buf);
+  }
+  readEnd();
+  return r;
+}
+export function stateEmptyArea(mas: usize, min: f64, max: f64, size: f64, forward: i32): i32 {
+  readBegin();
+  saveState(mas);
+  let r = stateEmptyAreaOnce(mas, min, max, size, forward);
+  while (!readValid()) {
+    restoreState(mas);
+    r = stateEmptyAreaOnce(mas, min, max, size, forward);
+  }
+  readEnd();
+  return r;
+}
+export function treeEmptyArea(tree: usize, min: f64, max: f64, size: f64, forward: i32): i32 {
+  readBegin();
+  let r = treeEmptyAreaOnce(tree, min, max, size, forward);
+  while (!readValid()) r = treeEmptyAreaOnce(tree, min, max, size, forward);
+  readEnd();
+  return r;
+}
+export function treeLoad(tree: usize, index: f64): f64 {
+  readBegin();
+  const r = treeLoadOnce(tree, index);
+  readEnd();
+  return r;
+}
+export function treeLoadMany(tree: usize, keys: usize, out: usize, n: i32, big: i32, numeric: i32): i32 {
+  readBegin();
+  const r = treeLoadManyOnce(tree, keys, out, n, big, numeric);
+  readEnd();
+  return r;
+}

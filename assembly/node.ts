@@ -25,7 +25,7 @@
 //   other nodes:   parent address | (slot offset << 3) | (2 if the parent is arange_64)
 // A node on a free list has parent == its own address (the kernel's "dead node" mark).
 
-import { MAPLE_MAX } from './config';
+import { MAPLE_MAX, SHARED } from './config';
 
 // @ts-ignore: decorator
 @inline export const NODE_SIZE: usize = 256;
@@ -105,9 +105,12 @@ import { MAPLE_MAX } from './config';
 @inline export function setPivot(node: usize, i: i32, v: u64): void {
   store<u64>(node + (<usize>i << 3), v, PIVOTS);
 }
+// Slots are read with atomic loads in the shared build (rcu_dereference: a writer publishes a
+// child or an entry with one atomic store); on x86-64 both compile to a plain move.
 // @ts-ignore: decorator
 @inline export function slotAt(node: usize, i: i32): u64 {
-  return load<u64>(node + (<usize>i << 3), SLOTS);
+  const at = node + (<usize>i << 3) + SLOTS;
+  return SHARED ? atomic.load<u64>(at) : load<u64>(at);
 }
 // @ts-ignore: decorator
 @inline export function setSlot(node: usize, i: i32, v: u64): void {
@@ -187,7 +190,7 @@ export function maWriteNode(node: usize, pivots: usize, slots: usize, count: i32
 
 // @ts-ignore: decorator
 @inline export function parentWord(node: usize): u64 {
-  return load<u64>(node, PARENT);
+  return SHARED ? atomic.load<u64>(node + PARENT) : load<u64>(node, PARENT);
 }
 // @ts-ignore: decorator
 @inline export function mteIsRoot(node: usize): bool {
@@ -222,7 +225,7 @@ export function maWriteNode(node: usize, pivots: usize, slots: usize, count: i32
 }
 // @ts-ignore: decorator
 @inline export function setNodeDead(node: usize): void {
-  store<u64>(node, <u64>node, PARENT);
+  if (SHARED) atomic.store<u64>(node + PARENT, <u64>node); else store<u64>(node, <u64>node, PARENT);
 }
 // @ts-ignore: decorator
 @inline export function mteIsDead(node: usize): bool {
@@ -323,8 +326,8 @@ let slotLineSink: u64 = 0;
 
 // @ts-ignore: decorator
 @inline export function mteSlot(enode: u64, i: i32): u64 {
-  const node = mteToNode(enode);
-  return load<u64>(node + slotBase(mteNodeType(enode)) + (<usize>i << 3));
+  const at = mteToNode(enode) + slotBase(mteNodeType(enode)) + (<usize>i << 3);
+  return SHARED ? atomic.load<u64>(at) : load<u64>(at);
 }
 /** Address of slot i of any node (for an atomic store that publishes a child). */
 // @ts-ignore: decorator

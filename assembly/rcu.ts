@@ -16,7 +16,8 @@
 //
 // Everything lives in linear memory, shared by every instance over a shared memory:
 //   RCU block: 0 epoch u32 · 4 readers attached u32 · 8 limbo head page · 12 limbo tail page ·
-//              16 nodes waiting u32 · 20 write lock u32 · 24 instances u32
+//              16 nodes waiting u32 · 20 write lock u32 · 24 instances u32 ·
+//              28 the instance that last took the write lock (its id + 1)
 //   reader slots (MAX_READERS): 0 claimed u32 · 4 epoch announced (0: outside a read section)
 //   limbo pages (4 KiB, oldest first): 0 next page · 4 first live record · 8 records written ·
 //              records of 16 bytes from 16: node u32, pool u32, epoch u32
@@ -49,6 +50,8 @@ const READERS: usize = memory.data(MAX_READERS * 8, 16);
 @inline const R_LOCK: usize = 20;
 // @ts-ignore: decorator
 @inline const R_INSTANCES: usize = 24;
+// @ts-ignore: decorator
+@inline const R_HOLDER: usize = 28;
 
 // @ts-ignore: decorator
 @inline const LIMBO_FIRST: usize = 16;
@@ -96,19 +99,26 @@ const READERS: usize = memory.data(MAX_READERS * 8, 16);
  * allocations and frees of pools, trees, states and pages. Readers never take it. A spin lock:
  * writes hold it for microseconds, and a browser's main thread may not block.
  */
-export function writeLock(): void {
-  if (!SHARED) return;
+export function writeLock(): bool {
+  if (!SHARED) return false;
   while (atomic.cmpxchg<u32>(RCU + R_LOCK, 0, 1) != 0) {
     while (atomic.load<u32>(RCU + R_LOCK) != 0) { /* spin until it looks free */ }
   }
+  // Whether another instance wrote since this one last did: then what this instance remembers of
+  // its last write (paths in shared scratch, a prepared write) may describe the other's.
+  const other = load<u32>(RCU + R_HOLDER) != myId;
+  store<u32>(RCU + R_HOLDER, myId);
+  return other;
 }
 export function writeUnlock(): void {
   if (SHARED) atomic.store<u32>(RCU + R_LOCK, 0);
 }
 
-/** Instances started over this memory before this one (0 for the first). */
+/** Number this instance (call once): how many started over this memory before it. */
 export function instanceCount(): u32 {
-  return aadd32(RCU + R_INSTANCES, 1);
+  const n = aadd32(RCU + R_INSTANCES, 1);
+  myId = n + 1;
+  return n;
 }
 
 // ── readers ──────────────────────────────────────────────────────────────────
@@ -275,3 +285,104 @@ export function rcuSynchronize(): u32 {
   astore32(RCU + R_EPOCH, epochNow() + 1);
   return reclaim(oldestReader());
 }
+
+// ── this instance's read sections (shared build) ─────────────────────────────
+//
+// Every instance over a shared memory reads inside read sections, in the reader slot it claimed
+// when it started (instanceStart). A walk notes every node it enters (rcuVisit); when the read
+// ends, those nodes are checked for the dead mark: a node found dead may have been read while a
+// write replaced it, so the read is done again from the root (the kernel's walks check each node
+// after reading it and restart the same way). Checking after the read is what makes the values
+// read safe to keep: a node not dead at the check was live, and so unchanged but for atomic slot
+// stores, through all of the read.
+
+/** This instance's reader slot (-1: none, the build without shared memory). */
+let mySlot: i32 = -1;
+/** This instance's id + 1 (0 until instanceStart). */
+let myId: u32 = 0;
+/** Nodes this read entered (encoded), VISIT_MAX at most before they are checked on the way. */
+let visitBuf: usize = 0;
+let visitCount: i32 = 0;
+let visitDead: bool = false;
+let reading: bool = false;
+// @ts-ignore: decorator
+@inline const VISIT_MAX: i32 = 256;
+
+/**
+ * Start this instance over a shared memory: claim a reader slot and take `scratch` (VISIT_MAX * 8
+ * bytes of this instance's own) for the visited nodes. `counted` says whether the slot counts as
+ * an attached reader: the first instance's does not, so that with nobody else attached retired
+ * nodes are freed at once. Returns the slot, or -1 when every slot is taken.
+ */
+export function instanceStart(scratch: usize, counted: bool): i32 {
+  let slot = -1;
+  for (let s = 0; s < MAX_READERS && slot < 0; s++) if (acas32(slotAddr(s), 0, 1) == 0) slot = s;
+  if (slot < 0) return -1;
+  astore32(slotAddr(slot) + 4, 0);
+  if (counted) aadd32(RCU + R_ATTACHED, 1);
+  mySlot = slot;
+  visitBuf = scratch;
+  return slot;
+}
+
+/** This instance leaves (its thread detaches): its slot is given back. */
+export function instanceStop(counted: bool): void {
+  if (mySlot < 0) return;
+  astore32(slotAddr(mySlot) + 4, 0);
+  if (counted) aadd32(RCU + R_ATTACHED, <u32>-1);
+  astore32(slotAddr(mySlot), 0);
+  mySlot = -1;
+}
+
+/** Note a node a read entered (shared build; nothing otherwise). */
+// @ts-ignore: decorator
+@inline export function rcuVisit(enode: u64): void {
+  if (SHARED && reading) {
+    if (visitCount == VISIT_MAX) visitFlush();
+    store<u64>(visitBuf + (<usize>visitCount << 3), enode);
+    visitCount++;
+  }
+}
+
+/** Check the nodes noted so far and forget them. */
+function visitFlush(): void {
+  for (let i = 0; i < visitCount; i++) {
+    const node = <usize>(load<u64>(visitBuf + (<usize>i << 3)) & ~(<u64>0xFF));
+    if (atomic.load<u64>(node) == <u64>node) visitDead = true;
+  }
+  visitCount = 0;
+}
+
+/** rcu_read_lock for this instance's reads (shared build). */
+// @ts-ignore: decorator
+@inline export function readBegin(): void {
+  if (SHARED && mySlot >= 0) {
+    readLock(mySlot);
+    visitCount = 0;
+    visitDead = false;
+    reading = true;
+  }
+}
+
+/** Whether the read since readBegin entered no node that is dead now (then it must be redone). */
+// @ts-ignore: decorator
+@inline export function readValid(): bool {
+  if (!SHARED || mySlot < 0) return true;
+  visitFlush();
+  const ok = !visitDead;
+  visitDead = false;
+  return ok;
+}
+
+/** rcu_read_unlock for this instance's reads. */
+// @ts-ignore: decorator
+@inline export function readEnd(): void {
+  if (SHARED && mySlot >= 0) {
+    reading = false;
+    readUnlock(mySlot);
+  }
+}
+
+/** Whether this instance reads inside read sections (shared build, started). */
+// @ts-ignore: decorator
+@inline export function inReader(): bool { return SHARED && mySlot >= 0; }

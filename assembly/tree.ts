@@ -17,7 +17,7 @@
 
 import { objAlloc, objFree, OBJ_SMALL, poolTrees, setPoolTrees } from './pool';
 import { MAPLE_MAX } from './config';
-import { aload64, astore64 } from './rcu';
+import { aload64, astore64, rcuVisit } from './rcu';
 import {
   mteToNode, mteIsLeaf, mteDataEnd, mteSlot, mtePivotSlot, mtePrefetchSlots, slotMin, slotMax,
   MAPLE_RANGE_64, MAPLE_ARANGE_64,
@@ -194,6 +194,7 @@ export function treeRelease(tree: usize): void {
 // @ts-ignore: decorator
 @inline export function recordLevel(lv: usize, enode: u64, min: u64, max: u64, offset: i32,
                                     end: i32): void {
+  rcuVisit(enode);
   store<u64>(lv, enode, 0);
   store<u64>(lv, min, 8);
   store<u64>(lv, max, 16);

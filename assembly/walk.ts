@@ -33,9 +33,11 @@
 import { MAPLE_MAX, DEBUG } from './config';
 import {
   mteIsLeaf, mtePrefetchSlots, slotAt, slotMin, slotMax, mteSlot, mtePivotSlot, maPivotSlot,
+  mteIsDead, mteToNode,
 } from './node';
+import { inReader } from './rcu';
 import {
-  treeRoot, treeHeight, treeSeq, mtWalk, lvl, lvNode, lvEnode, lvMin, lvMax, lvOffset, lvEnd,
+  treeRoot, treeHeight, treeSeq, treeHasNodes, treeRootWord, rootIsNode, rootValue, mtWalk, lvl, lvNode, lvEnode, lvMin, lvMax, lvOffset, lvEnd,
   setLvOffset, setLevel, pathDescend, LEVEL_SIZE,
 } from './tree';
 
@@ -152,8 +154,8 @@ function takeLeafSlot(mas: usize): void {
 
 /** Entry at index (mtree_load): one branch-free pivot search per level. */
 export function mtLoad(tree: usize, index: u64): u64 {
-  const height = treeHeight(tree);
-  if (height == 0) return index == 0 ? treeRoot(tree) : 0;
+  if (inReader()) return loadChecked(tree, index);
+  if (!treeHasNodes(tree)) return index == 0 ? treeRoot(tree) : 0;
   let enode = treeRoot(tree);
   while (true) {
     mtePrefetchSlots(enode);
@@ -163,11 +165,39 @@ export function mtLoad(tree: usize, index: u64): u64 {
   }
 }
 
+/**
+ * mtree_load for a reader that a writer in another thread may overtake (mtree_range_walk): each
+ * node is checked for the dead mark after its slot was read, and a dead one sends the walk back
+ * to the root, which leads to the node that replaced it.
+ */
+function loadChecked(tree: usize, index: u64): u64 {
+  while (true) {
+    const word = treeRootWord(tree);
+    let enode = rootValue(word);
+    if (!rootIsNode(word)) return index == 0 ? enode : 0;
+    while (true) {
+      mtePrefetchSlots(enode);
+      const slot = mteSlot(enode, mtePivotSlot(enode, index));
+      if (mteIsDead(mteToNode(enode))) break;
+      if (mteIsLeaf(enode)) return slot;
+      enode = slot;
+    }
+  }
+}
+
 // @ts-ignore: decorator
 @inline const LOAD_GROUP: i32 = 32;
-/** The walks of one group of mtLoadMany: the node each is at, and its key. */
-const LANE_NODE: usize = memory.data(LOAD_GROUP * 8, 16);
-const LANE_KEY: usize = memory.data(LOAD_GROUP * 8, 16);
+/** The walks of one group of mtLoadMany: the node each is at, and its key (this instance's). */
+let laneNode: usize = memory.data(LOAD_GROUP * 8, 16);
+let laneKey: usize = memory.data(LOAD_GROUP * 8, 16);
+/** Bytes of an instance's own scratch mtLoadMany takes (see setLoadScratch). */
+// @ts-ignore: decorator
+@inline export const LOAD_SCRATCH: usize = LOAD_GROUP * 16;
+/** Another instance over a shared memory: its lanes at scratch (LOAD_SCRATCH bytes). */
+export function setLoadScratch(scratch: usize): void {
+  laneNode = scratch;
+  laneKey = scratch + LOAD_GROUP * 8;
+}
 // @ts-ignore: decorator
 @inline const MAX_SAFE_F64: f64 = 9007199254740991;
 
@@ -180,8 +210,13 @@ const LANE_KEY: usize = memory.data(LOAD_GROUP * 8, 16);
  * is then written up to the group before it).
  */
 export function mtLoadMany(tree: usize, keys: usize, out: usize, n: i32, big: bool, numeric: bool): i32 {
-  const height = treeHeight(tree);
-  const root = treeRoot(tree);
+  const word = treeRootWord(tree);
+  const root = rootValue(word);
+  const nodes = rootIsNode(word);
+  // Every leaf lies as deep below one root as any other, whatever writes do meanwhile (a tree
+  // changes height only at its root), so the lanes step together until the first is in a leaf.
+  const leaf = !nodes || mteIsLeaf(root);
+  const checked = inReader();
   for (let base = 0; base < n; base += LOAD_GROUP) {
     const m = min(LOAD_GROUP, n - base);
     for (let l = 0; l < m; l++) {
@@ -194,22 +229,59 @@ export function mtLoadMany(tree: usize, keys: usize, out: usize, n: i32, big: bo
         if (!(x >= 0 && x <= MAX_SAFE_F64) || Math.floor(x) != x) return base + l;
         key = <u64>x;
       }
-      store<u64>(LANE_KEY + (<usize>l << 3), key);
-      store<u64>(LANE_NODE + (<usize>l << 3), height == 0 ? (key == 0 ? root : 0) : root);
+      store<u64>(laneKey + (<usize>l << 3), key);
+      store<u64>(laneNode + (<usize>l << 3), !nodes ? (key == 0 ? root : 0) : root);
     }
-    for (let level = 0; level < height; level++) {
-      for (let l = 0; l < m; l++) {
-        const lane = <usize>l << 3;
-        const enode = load<u64>(LANE_NODE + lane);
-        store<u64>(LANE_NODE + lane, mteSlot(enode, mtePivotSlot(enode, load<u64>(LANE_KEY + lane))));
+    if (nodes && !checked) {
+      let atLeaf = leaf;
+      while (true) {
+        for (let l = 0; l < m; l++) {
+          const lane = <usize>l << 3;
+          const enode = load<u64>(laneNode + lane);
+          store<u64>(laneNode + lane, mteSlot(enode, mtePivotSlot(enode, load<u64>(laneKey + lane))));
+        }
+        if (atLeaf) break;
+        atLeaf = mteIsLeaf(load<u64>(laneNode));
       }
+    } else if (nodes) {
+      loadLanesChecked(tree, m);
     }
     for (let l = 0; l < m; l++) {
-      const word = load<u64>(LANE_NODE + (<usize>l << 3));
+      const word = load<u64>(laneNode + (<usize>l << 3));
       store<f64>(out + (<usize>(base + l) << 3), numeric ? (word == 0 ? NaN : <f64>(word - 1)) : <f64>word);
     }
   }
   return -1;
+}
+
+/**
+ * The lanes of one group for a reader a writer may overtake: each lane stops when it has read
+ * its leaf slot, and one whose node turns out dead stops there and finishes alone from the root.
+ */
+function loadLanesChecked(tree: usize, m: i32): void {
+  const all: u32 = m == 32 ? 0xFFFF_FFFF : (<u32>1 << m) - 1;
+  let done: u32 = 0;
+  let redo: u32 = 0;
+  while (done != all) {
+    for (let l = 0; l < m; l++) {
+      const bit = <u32>1 << l;
+      if ((done & bit) != 0) continue;
+      const lane = <usize>l << 3;
+      const enode = load<u64>(laneNode + lane);
+      const slot = mteSlot(enode, mtePivotSlot(enode, load<u64>(laneKey + lane)));
+      if (mteIsDead(mteToNode(enode))) {
+        done |= bit;
+        redo |= bit;
+        continue;
+      }
+      store<u64>(laneNode + lane, slot);
+      if (mteIsLeaf(enode)) done |= bit;
+    }
+  }
+  for (let l = 0; l < m; l++) {
+    const lane = <usize>l << 3;
+    if ((redo & (<u32>1 << l)) != 0) store<u64>(laneNode + lane, loadChecked(tree, load<u64>(laneKey + lane)));
+  }
 }
 
 /**
@@ -232,7 +304,7 @@ function rangeWalk(mas: usize): u64 {
  */
 export function stateWalk(mas: usize): u64 {
   const tree = masTree(mas);
-  if (treeHeight(tree) == 0) {
+  if (!treeHasNodes(tree)) {
     setNode(mas, false);
     markSeen(mas);
     const root = treeRoot(tree);
@@ -279,7 +351,7 @@ export function masRevalidate(mas: usize): void {
   const tree = masTree(mas);
   if (load<u32>(mas, S_SEQ) == treeSeq(tree)) return;
   const s = masStatus(mas);
-  if (hasNode(mas) && treeHeight(tree) > 0) {
+  if (hasNode(mas) && treeHasNodes(tree)) {
     rangeWalk(mas);
   } else if (hasNode(mas) || s == MA_ROOT || s == MA_NONE) {
     masReset(mas);
@@ -491,7 +563,7 @@ function rootEntry(mas: usize): u64 {
   setIndex(mas, 0);
   setLast(mas, 0);
   setMasStatus(mas, MA_ROOT);
-  return ret(mas, treeHeight(tree) == 0 ? treeRoot(tree) : 0);
+  return ret(mas, treeHasNodes(tree) ? 0 : treeRoot(tree));
 }
 
 /**
@@ -606,7 +678,7 @@ export function masFindRev(mas: usize, min: u64, empty: bool): u64 {
  */
 export function masSetArea(mas: usize, start: u64, last: u64): void {
   setIndex(mas, start);
-  if (treeHeight(masTree(mas)) > 0) {
+  if (treeHasNodes(masTree(mas))) {
     rangeWalk(mas);
     setMasStatus(mas, MA_ACTIVE);
     setIndex(mas, start);
@@ -622,7 +694,7 @@ export function masStartArea(mas: usize): void {
   if (masStatus(mas) != MA_START) return;
   const tree = masTree(mas);
   markSeen(mas);
-  if (treeHeight(tree) > 0) {
+  if (treeHasNodes(tree)) {
     setMasStatus(mas, MA_ACTIVE);
     setNode(mas, false);
   } else {

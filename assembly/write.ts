@@ -230,6 +230,15 @@ let pathGen: u32 = 0;
 let pathDepth: i32 = 0;
 
 /**
+ * Forget the path and the prepared write this instance remembers: another instance over the same
+ * shared memory wrote since, through the same scratch paths.
+ */
+export function wrForget(): void {
+  pathTree = 0;
+  askTree = 0;
+}
+
+/**
  * Walk LPATH to the leaf holding first. Consecutive writes into one leaf (appends above all)
  * reuse the ancestors the previous write recorded instead of walking from the root.
  */
