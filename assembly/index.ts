@@ -2,7 +2,7 @@
 // passed as NaN is read from KEYS instead, which is how bigint keys up to 2^64 - 1 arrive.
 // Results wider than a return value are written to OUT for src/wasm.ts to read.
 
-import { EINVAL, EBUSY } from './config';
+import { EINVAL, EBUSY, MAPLE_MAX } from './config';
 import {
   poolCreate, poolPages, poolReserved, poolNodesInUse, poolNodesFree, poolAllocations, poolFrees, poolTrees,
   memoryBytes, objAlloc, objFree, OBJ_LARGE, OBJ_PAGE, faultSet, faultBudget, faultStat, setAllocContext,
@@ -18,7 +18,7 @@ import { freeTree } from './rebuild';
 import {
   mtLoad, mtLoadMany, masFindColumns, batchStoppedBig, masSetRange, masReset, masWalk, masFind, masFindRev, masNext, masPrev, masPause,
   masFindBatch, masRevalidate, masStartArea, masSetArea, masAreaBusy, masIndex, masLast, masEntry,
-  masStatus, masTree, masRequest, setMasBulk, masStoreType, setMasStoreType, MA_ERROR,
+  masStatus, masTree, masRequest, setMasBulk, masStoreType, setMasStoreType, MA_ERROR, MA_ACTIVE,
 } from './walk';
 import { reserved, reserveFill, reserveDrain, fitStat, fitReset } from './prealloc';
 import { validateTree, VAL_INFO, dumpBegin, dumpChunk } from './validate';
@@ -303,8 +303,19 @@ function batchFreeUnlocked(buf: usize): void { objFree(buf, OBJ_PAGE); }
  * crosses the boundary once per batch instead of once per entry. Returns how many were written.
  */
 function stateFindBatchOnce(mas: usize, limit: f64, buf: usize): i32 {
+  const floor = batchFloor(mas);
   masRevalidate(mas);
-  return masFindBatch(mas, key(limit, 2), buf, BATCH_MAX);
+  return masFindBatch(mas, key(limit, 2), buf, BATCH_MAX, floor);
+}
+
+/**
+ * Where a batch continuing from an active state may start: past the range the state stands on,
+ * which the caller was given, even if a write since moved its end (the state walks again).
+ */
+function batchFloor(mas: usize): u64 {
+  if (masStatus(mas) != MA_ACTIVE) return 0;
+  const last = masLast(mas);
+  return last == MAPLE_MAX ? last : last + 1;
 }
 
 /**
@@ -313,8 +324,9 @@ function stateFindBatchOnce(mas: usize, limit: f64, buf: usize): i32 {
  * when it stopped at a range reaching past 2^53 - 1 (a column of f64 cannot hold it).
  */
 function stateFindColumnsOnce(mas: usize, limit: f64, buf: usize): i32 {
+  const floor = batchFloor(mas);
   masRevalidate(mas);
-  const n = masFindColumns(mas, key(limit, 2), buf, BATCH_MAX);
+  const n = masFindColumns(mas, key(limit, 2), buf, BATCH_MAX, floor);
   return n == 0 && batchStoppedBig ? -1 : n;
 }
 

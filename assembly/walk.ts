@@ -746,8 +746,8 @@ export function masSettleRoot(mas: usize, status: i32): void {
  * directly and steps to the next leaf along the path, as a next-leaf walk would. The state ends
  * on the last entry written, so the next call (or masFind) continues after it. Returns the count.
  */
-export function masFindBatch(mas: usize, max: u64, buf: usize, cap: i32): i32 {
-  return findBatch(mas, max, buf, cap, false);
+export function masFindBatch(mas: usize, max: u64, buf: usize, cap: i32, floor: u64 = 0): i32 {
+  return findBatch(mas, max, buf, cap, false, floor);
 }
 
 /**
@@ -755,22 +755,31 @@ export function masFindBatch(mas: usize, max: u64, buf: usize, cap: i32): i32 {
  * last, the stored number). It stops before a range reaching past 2^53 - 1, which a column of
  * f64 cannot hold, and sets batchStoppedBig.
  */
-export function masFindColumns(mas: usize, max: u64, buf: usize, cap: i32): i32 {
+export function masFindColumns(mas: usize, max: u64, buf: usize, cap: i32, floor: u64 = 0): i32 {
   batchStoppedBig = false;
-  return findBatch(mas, max, buf, cap, true);
+  return findBatch(mas, max, buf, cap, true, floor);
 }
 
 /** The last masFindColumns stopped at a range past 2^53 - 1. */
 export let batchStoppedBig = false;
 
 // @ts-ignore: decorator
-@inline function findBatch(mas: usize, max: u64, buf: usize, cap: i32, columns: bool): i32 {
-  if (cap <= 0 || masFind(mas, max, false) == 0) return 0;
+@inline function findBatch(mas: usize, max: u64, buf: usize, cap: i32, columns: bool, floor: u64): i32 {
+  // Records start at `from` or later, one past the last index already given (the kernel's
+  // mas_next_slot takes index = last + 1): where a write moved a pivot since, a range is given
+  // from there on, never twice. Without writes meanwhile every range starts there anyway.
+  let from = floor;
+  if (cap <= 0) return 0;
+  do {
+    if (masFind(mas, max, false) == 0) return 0;
+  } while (masLast(mas) < from && masStatus(mas) == MA_ACTIVE);
+  if (masLast(mas) < from) return 0;
   if (columns && masLast(mas) > MAX_SAFE) {
     batchStoppedBig = true;
     return 0;
   }
-  emit(buf, 0, masIndex(mas), masLast(mas), masEntry(mas), columns, cap);
+  emit(buf, 0, masIndex(mas) > from ? masIndex(mas) : from, masLast(mas), masEntry(mas), columns, cap);
+  from = masLast(mas) + 1;
   if (masStatus(mas) != MA_ACTIVE) return 1;
   let n = 1;
   const path = masPath(mas);
@@ -792,7 +801,11 @@ export let batchStoppedBig = false;
       for (; off <= end; off++) {
         const slot = slotAt(node, off);
         if (slot == 0) continue;
-        emitSafe(buf, n++, slotMin(node, off, lmin), slotMax(node, off, end, lmax), slot, columns, cap);
+        const lo = slotMin(node, off, lmin);
+        const hi = slotMax(node, off, end, lmax);
+        if (hi < from) continue;
+        emitSafe(buf, n++, lo > from ? lo : from, hi, slot, columns, cap);
+        from = hi + 1;
         hit = off;
       }
       stop = n == cap;
@@ -801,11 +814,14 @@ export let batchStoppedBig = false;
       for (; off <= end; off++) {
         const slot = slotAt(node, off);
         if (slot == 0) continue;
-        const lo = slotMin(node, off, lmin);
+        let lo = slotMin(node, off, lmin);
         if (lo > max) { stop = true; break; }
         const hi = slotMax(node, off, end, lmax);
+        if (hi < from) continue;
+        if (lo < from) lo = from;
         if (columns && hi > MAX_SAFE) { batchStoppedBig = true; stop = true; break; }
         emit(buf, n++, lo, hi, slot, columns, cap);
+        from = hi + 1;
         hit = off;
         if (n == cap) { stop = true; break; }
       }
