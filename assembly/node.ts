@@ -106,7 +106,10 @@ import { MAPLE_MAX, SHARED } from './config';
   store<u64>(node + (<usize>i << 3), v, PIVOTS);
 }
 // Slots are read with atomic loads in the shared build (rcu_dereference: a writer publishes a
-// child or an entry with one atomic store); on x86-64 both compile to a plain move.
+// child or an entry with one atomic store); on x86-64 both compile to a plain move. Pivots stay
+// plain loads (the pivot search reads 15 at once with SIMD, which has no atomic form), as the
+// kernel's are: in RCU mode a live node's pivot changes only in a slot store, which writes the
+// slot first, and a pivot read from a node that died meanwhile is discarded by the dead check.
 // @ts-ignore: decorator
 @inline export function slotAt(node: usize, i: i32): u64 {
   const at = node + (<usize>i << 3) + SLOTS;

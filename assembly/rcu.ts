@@ -154,6 +154,17 @@ export function readerDetach(slot: i32): void {
 /** Readers attached now. */
 export function readersAttached(): u32 { return aload32(RCU + R_ATTACHED); }
 
+/**
+ * Whether writes to a tree must leave readers' nodes alone: the tree is in RCU mode, or, in the
+ * shared build, another thread is attached (a tree it may read is written as in RCU mode,
+ * whatever its flag says, so that clearing the flag can never let a write pull a node from
+ * under a reader).
+ */
+// @ts-ignore: decorator
+@inline export function writesForReaders(inRcu: bool): bool {
+  return inRcu || (SHARED && readersAttached() > 0);
+}
+
 /** rcu_read_lock: announce the epoch this reader's walks start in. */
 // @ts-ignore: decorator
 @inline export function readLock(slot: i32): void {

@@ -46,7 +46,7 @@ import { propagateGap, setChildGaps } from './gap';
 import { nodeAlloc, nodeFree, GFP_NOWAIT } from './pool';
 import { reservePop, reservePush } from './prealloc';
 import { masBulk } from './walk';
-import { retireNode, readersAttached, astore64, rcuWriteDone } from './rcu';
+import { retireNode, readersAttached, astore64, rcuWriteDone, writesForReaders } from './rcu';
 
 /** The two walk paths of a write: to its first and to its last node at every level. */
 export const LPATH: usize = memory.data(<i32>(MAPLE_HEIGHT_MAX * <i32>LEVEL_SIZE), 16);
@@ -93,7 +93,7 @@ export function wrBegin(tree: usize): void {
   allocs = 0;
   wrAlloc = mtIsAlloc(tree);
   wrInternal = mtInternalType(tree);
-  wrRcu = mtInRcu(tree);
+  wrRcu = writesForReaders(mtInRcu(tree));
   reused = 0;
 }
 

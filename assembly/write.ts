@@ -24,7 +24,7 @@ import {
   pivotAt, setPivot, slotAt, setSlot, setMetaEnd, slotMin, slotMax, maWriteNode, mtMkNode,
   setRootParent, maPivotSlot, maLeafMaxGap, maShiftRight, mteSlotAddr, NODE_SIZE,
 } from './node';
-import { astore64, rcuWriteDone } from './rcu';
+import { astore64, rcuWriteDone, writesForReaders } from './rcu';
 import { propagateGap } from './gap';
 import {
   treeRoot, setTreeRoot, treeHeight, setTreeHeight, treePool, addTreeNodes, treeGen, bumpGen,
@@ -115,7 +115,7 @@ function prepare(tree: usize, first: u64, last: u64, entry: u64): i32 {
   wrEntry = entry;
   wrPush = 0;
   wrShift = 0;
-  wrRcu = mtInRcu(tree);
+  wrRcu = writesForReaders(mtInRcu(tree));
   if (treeHeight(tree) == 0) {
     // The root holds at most a lone entry at index 0: covered when first is 0.
     wrDelta = <i32>(entry != 0) - <i32>(treeRoot(tree) != 0 && first == 0);
@@ -192,8 +192,7 @@ function prepare(tree: usize, first: u64, last: u64, entry: u64): i32 {
   // are written), and only the slot store that moves one pivot, whose slot is written first, so
   // a reader sees the old entry or the new one at every index; everything else is a node store
   // into a new node.
-  const rcu = mtInRcu(tree);
-  wrRcu = rcu;
+  const rcu = wrRcu;
   const kept = <i32>(rmin < first) + <i32>(last < rmax);
   const count = end + 1 - (j - i) + kept; // items after the write
   if (count > RANGE64_MIN_END && count <= RANGE64_SLOTS) {
