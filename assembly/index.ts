@@ -36,7 +36,7 @@ import {
 import { treeSeq as treeSeqOf } from './tree';
 import {
   readerAttach, readerDetach, readersAttached, readLock, readUnlock, readerInside, nodesWaiting,
-  rcuSynchronize, poolWaiting,
+  rcuSynchronize, poolWaiting, readRestarts,
 } from './rcu';
 import { MT_FLAGS_USE_RCU, treeFlags, setTreeFlags } from './tree';
 
@@ -200,6 +200,8 @@ export function rcuReaderInside(slot: i32): i32 { return readerInside(slot) ? 1 
 /** One step of synchronize_rcu; nodes still waiting for a grace period (all pools). */
 function rcuSyncUnlocked(): u32 { return rcuSynchronize(); }
 export function rcuWaiting(): u32 { return nodesWaiting(); }
+/** Reads this instance restarted because a node they read had died. */
+export function rcuRestarts(): u32 { return readRestarts(); }
 export function nodeCount(tree: usize): u32 { return treeNodes(tree); }
 
 function treeStoreUnlocked(tree: usize, first: f64, last: f64, entry: f64, gfp: u32): i32 {

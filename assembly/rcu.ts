@@ -316,6 +316,8 @@ let visitBuf: usize = 0;
 let visitCount: i32 = 0;
 let visitDead: bool = false;
 let reading: bool = false;
+/** Reads this instance did again because a node they read had died (for tests and benches). */
+let restarts: u32 = 0;
 // @ts-ignore: decorator
 @inline const VISIT_MAX: i32 = 256;
 
@@ -382,6 +384,7 @@ function visitFlush(): void {
   visitFlush();
   const ok = !visitDead;
   visitDead = false;
+  if (!ok) restarts++;
   return ok;
 }
 
@@ -397,3 +400,8 @@ function visitFlush(): void {
 /** Whether this instance reads inside read sections (shared build, started). */
 // @ts-ignore: decorator
 @inline export function inReader(): bool { return SHARED && mySlot >= 0; }
+
+/** A load found its node dead and walks again from the root. */
+export function noteRestart(): void { restarts++; }
+/** Reads this instance restarted because a node they read had died. */
+export function readRestarts(): u32 { return restarts; }

@@ -35,7 +35,7 @@ import {
   mteIsLeaf, mtePrefetchSlots, slotAt, slotMin, slotMax, mteSlot, mtePivotSlot, maPivotSlot,
   mteIsDead, mteToNode,
 } from './node';
-import { inReader } from './rcu';
+import { inReader, noteRestart } from './rcu';
 import {
   treeRoot, treeHeight, treeSeq, treeHasNodes, treeRootWord, rootIsNode, rootValue, mtWalk, lvl, lvNode, lvEnode, lvMin, lvMax, lvOffset, lvEnd,
   setLvOffset, setLevel, pathDescend, LEVEL_SIZE,
@@ -178,7 +178,10 @@ function loadChecked(tree: usize, index: u64): u64 {
     while (true) {
       mtePrefetchSlots(enode);
       const slot = mteSlot(enode, mtePivotSlot(enode, index));
-      if (mteIsDead(mteToNode(enode))) break;
+      if (mteIsDead(mteToNode(enode))) {
+        noteRestart();
+        break;
+      }
       if (mteIsLeaf(enode)) return slot;
       enode = slot;
     }
@@ -270,6 +273,7 @@ function loadLanesChecked(tree: usize, m: i32): void {
       const enode = load<u64>(laneNode + lane);
       const slot = mteSlot(enode, mtePivotSlot(enode, load<u64>(laneKey + lane)));
       if (mteIsDead(mteToNode(enode))) {
+        noteRestart();
         done |= bit;
         redo |= bit;
         continue;
