@@ -346,6 +346,44 @@ describe('grace periods', () => {
     }
   });
 
+  test('switching modes: setInRcu on a built tree, clearInRcu with nodes still waiting', () => {
+    const pool = new NodePool();
+    const mt = new MapleTree<number>({ entries: 'number', pool });
+    ranges(mt, 0, N);
+    expect(mt.inRcu).toBe(false);
+    mt.setInRcu();
+    expect(mt.inRcu).toBe(true);
+    const { w, x } = first(mt, { type: 'node_store' }, each(N, (i) => ({ w: store(b(10 * i + 2), b(10 * i + 3), 7777), x: b(10 * i + 2) })));
+    const reader = new SimReader(mt.ptr);
+    try {
+      reader.lock();
+      reader.begin(x);
+      while (reader.held!.depth < mt.height - 1) reader.step();
+      const leaf = reader.held!.node;
+      const snap = snapshot(leaf);
+      expect(apply(mt, w)).toBe('node_store');
+      expect(isDead(leaf)).toBe(true);
+      mt.clearInRcu();
+      expect(mt.inRcu).toBe(false);
+      // Normal mode again: appends and in-place node stores; the retired leaf still waits.
+      for (let i = 0; i < 50; i++) mt.storeRange(10 * (N + i), 10 * (N + i) + 5, i);
+      expect(typeOf(mt, store(10n * b(N + 50), 10n * b(N + 50) + 5n, 1))).toBe('append');
+      expect(pool.stats().nodesWaiting).toBeGreaterThan(0);
+      expect(sameBody(leaf, snap)).toBe(true);
+      expect(onFreeList(pool.ptr, leaf)).toBe(false);
+      expect(entryOf(reader.finish())).toBe(7777);
+      reader.unlock();
+      mt.synchronize();
+      expect(pool.stats().nodesWaiting).toBe(0);
+      mt.validate();
+    } finally {
+      reader.unlock();
+      reader.detach();
+      mt.free();
+      pool.free();
+    }
+  });
+
   test('with no reader attached, replaced nodes are freed at once', () => {
     const pool = new NodePool();
     const mt = newTree(true, pool);
