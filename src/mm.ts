@@ -10,7 +10,13 @@
 //              vma_iter_clear from the reserve, so nothing can fail (or allocate) after it.
 //
 // A split replaces one VMA object by two new ones (same `orig`, adjusted bounds) stored piece by
-// piece; as in the kernel, splits already made stay split when a later step fails. A model for
+// piece; as in the kernel, splits already made stay split when a later step fails.
+//
+// The tree's flags: allocation range always; with `{ rcu: true }` also RCU mode, the kernel's
+// MM_MT_FLAGS (MT_FLAGS_ALLOC_RANGE | MT_FLAGS_USE_RCU: page faults walk the VMA tree under RCU),
+// where no node a reader may be in is rewritten: appends and most slot stores become node stores
+// into new nodes, splits never push into a sibling. The side tree of a munmap is never in RCU
+// mode (the kernel's takes only the lock flags of the mm's). A model for
 // the tests (test/munmap-*.test.ts) and the munmap CLI (src/cli/munmap.ts); not exported from
 // the package's index.
 
@@ -83,6 +89,12 @@ export interface Segment {
   prot: number;
 }
 
+/** How an mm's tree is made. */
+export interface MmOptions {
+  /** The tree in RCU mode (MT_FLAGS_USE_RCU), as the kernel's mm_struct's is; default false. */
+  rcu?: boolean;
+}
+
 function isEnomem(e: unknown): e is MapleError {
   return e instanceof MapleError && e.code === 'ENOMEM';
 }
@@ -92,10 +104,16 @@ export class Mm {
   readonly mt: MapleTree<MmVma>;
   #nextId: { value: number };
 
-  constructor(pool: NodePool = new NodePool(), mt?: MapleTree<MmVma>, ids = { value: 1 }) {
+  /** A new mm (an empty address space), or one over an existing tree (its flags as they are). */
+  constructor(pool: NodePool = new NodePool(), mt?: MapleTree<MmVma>, ids = { value: 1 }, options: MmOptions = {}) {
     this.pool = pool;
-    this.mt = mt ?? new MapleTree<MmVma>({ pool, allocRange: true });
+    this.mt = mt ?? new MapleTree<MmVma>({ pool, allocRange: true, rcu: options.rcu ?? false });
     this.#nextId = ids;
+  }
+
+  /** Whether the tree is in RCU mode. */
+  get rcu(): boolean {
+    return this.mt.inRcu;
   }
 
   /** A VMA iterator over this mm at addr (page-aligned writes enforced). */
@@ -133,7 +151,9 @@ export class Mm {
 
   /**
    * A copy with the same tree shape (mt_dup) holding fresh VMA objects (same id, orig, prot),
-   * put in by exact-fit stores, which need no node. Same pool.
+   * put in by exact-fit stores, which need no node. Same pool. The copy is in RCU mode when
+   * this mm is, from the end of the copy on (dup_mmap: mt_clear_in_rcu, the stores, then
+   * mt_set_in_rcu).
    */
   clone(): Mm {
     const copy = new Mm(this.pool, this.mt.dup(), this.#nextId);
@@ -143,6 +163,7 @@ export class Mm {
     } finally {
       vmi.destroy();
     }
+    if (this.rcu) copy.mt.setInRcu();
     return copy;
   }
 

@@ -88,6 +88,24 @@ describe('munmap CLI', () => {
     expect(failures).toBeGreaterThan(20);
   });
 
+  test('--rcu: the tree in RCU mode, both variants still unmap and check; splits ask more nodes', () => {
+    const normal = run(['--vmas', '200']);
+    const r = run(['--vmas', '200', '--rcu']);
+    expect(r.code, r.err.join('\n')).toBe(0);
+    expect(r.out[0]).toMatch(/RCU mode \(MT_FLAGS_ALLOC_RANGE \| MT_FLAGS_USE_RCU\)$/);
+    expect(normal.out[0]).not.toMatch(/RCU/);
+    const asked = (s: string[]): number => {
+      const end = s.find((l) => l.startsWith('  end (side tree freed'))!;
+      return Number(end.slice(66).trim().split(/\s+/)[0]);
+    };
+    for (const v of ['gfp', 'prealloc'] as const) {
+      const s = section(r.out, v);
+      expect(s.some((l) => l.startsWith('  result: unmapped; 2 split(s), 51 VMA(s) removed'))).toBe(true);
+      expect(s).toContain('  checked: tree valid, every address maps what it should after the munmap');
+      expect(asked(s)).toBeGreaterThanOrEqual(asked(section(normal.out, v)));
+    }
+  });
+
   test('a single failed allocation is absorbed by the retry with the caller\'s gfp', () => {
     const r = run(['--vmas', '200', '--fail-once', '1']);
     expect(r.code).toBe(0);

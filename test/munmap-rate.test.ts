@@ -4,9 +4,12 @@
 // left reserved, and the mapping (canonical: split pieces of one mapping merged) is exactly
 // what the operation's semantics give: unchanged on ENOMEM (splits may stay made), else the
 // range unmapped / reprotected / mapped. The prealloc munmap never allocates after its point
-// of no return.
+// of no return. The last seeds run on a tree in RCU mode (the kernel's mm tree flags) with a
+// simulated reader entering and leaving read sections at random (page faults walking the tree),
+// so replaced nodes wait in the limbo across operations; nodes in use still equal the tree's.
 import { describe, expect, test } from 'vitest';
 import { MapleError, NodePool } from '../src/index';
+import { core } from '../src/wasm';
 import { mulberry32 } from './support/rng';
 import { Mm, MunmapVariant, PAGE, Segment, canonical, reprotected, unmapped } from './mm/mm';
 import { BASE, KINDS, pick, template } from './mm/scenarios';
@@ -28,10 +31,13 @@ function checkMm(mm: Mm, want: Segment[]): void {
   expect(mm.segments()).toEqual(want);
 }
 
-function run(seed: number, p: number, ops: number, variant: MunmapVariant | 'mixed'): Counts {
+function run(seed: number, p: number, ops: number, variant: MunmapVariant | 'mixed', rcu = false): Counts {
   const rng = mulberry32(seed);
   const pool = new NodePool();
-  const mm = template(pool, rng, 300, 'random');
+  const mm = template(pool, rng, 300, 'random', rcu);
+  expect(mm.rcu).toBe(rcu);
+  const reader = rcu ? core.rcuReaderAttach() : -1;
+  let waited = 0;
   let want = mm.segments();
   const counts: Counts = {};
   const tally = (op: string, what: 'ok' | 'enomem' | 'other'): void => {
@@ -40,6 +46,14 @@ function run(seed: number, p: number, ops: number, variant: MunmapVariant | 'mix
   pool.faults.failRate(p, seed);
   try {
     for (let i = 0; i < ops; i++) {
+      if (reader >= 0) {
+        if (core.rcuReaderInside(reader) === 1) {
+          if (rng.chance(0.2)) core.rcuReadUnlock(reader);
+        } else if (rng.chance(0.3)) {
+          core.rcuReadLock(reader);
+        }
+        waited = Math.max(waited, pool.stats().nodesWaiting);
+      }
       const vmas = mm.vmas();
       const r = rng();
       if (r < 0.3 || vmas.length < 20) {
@@ -103,6 +117,16 @@ function run(seed: number, p: number, ops: number, variant: MunmapVariant | 'mix
     }
   } finally {
     pool.faults.off();
+    if (reader >= 0) {
+      core.rcuReadUnlock(reader);
+      core.rcuReaderDetach(reader);
+    }
+  }
+  if (rcu) {
+    expect(waited).toBeGreaterThan(0); // replaced nodes did wait for the reader
+    mm.mt.synchronize();
+    expect(pool.stats().nodesWaiting).toBe(0);
+    mm.check();
   }
   mm.free();
   expect(pool.stats().nodesInUse).toBe(0);
@@ -112,15 +136,19 @@ function run(seed: number, p: number, ops: number, variant: MunmapVariant | 'mix
 describe('random mmap/munmap/mprotect sequences under failRate', () => {
   test.each([
     // a write fails only when its 'nowait' try and its 'kernel' fallback both fail: about p^2
-    { seed: 11, p: 0.2, ops: 3000, variant: 'gfp' },
-    { seed: 12, p: 0.2, ops: 3000, variant: 'prealloc' },
-    { seed: 13, p: 0.35, ops: 3000, variant: 'mixed' },
-    { seed: 14, p: 0.6, ops: 2000, variant: 'mixed' },
-  ] as const)('seed $seed, p $p, $variant munmap', ({ seed, p, ops, variant }) => {
-    const counts = run(seed, p, ops, variant);
+    { seed: 11, p: 0.2, ops: 3000, variant: 'gfp', rcu: false },
+    { seed: 12, p: 0.2, ops: 3000, variant: 'prealloc', rcu: false },
+    { seed: 13, p: 0.35, ops: 3000, variant: 'mixed', rcu: false },
+    { seed: 14, p: 0.6, ops: 2000, variant: 'mixed', rcu: false },
+    { seed: 15, p: 0.2, ops: 3000, variant: 'mixed', rcu: true },
+    { seed: 16, p: 0.35, ops: 3000, variant: 'gfp', rcu: true },
+    { seed: 17, p: 0.35, ops: 3000, variant: 'prealloc', rcu: true },
+  ] as { seed: number; p: number; ops: number; variant: MunmapVariant | 'mixed'; rcu: boolean }[])(
+    'seed $seed, p $p, $variant munmap, RCU mode $rcu', ({ seed, p, ops, variant, rcu }) => {
+    const counts = run(seed, p, ops, variant, rcu);
     const enomem = Object.values(counts).reduce((n, c) => n + c.enomem, 0);
     expect(enomem).toBeGreaterThan(0);
     for (const [op, c] of Object.entries(counts)) if (/^munmap \w+$/.test(op)) expect(c.ok).toBeGreaterThan(0);
-    console.log(`failRate ${p} seed ${seed}: ${JSON.stringify(counts)}`);
+    console.log(`failRate ${p} seed ${seed}${rcu ? ' (RCU mode, a reader in and out)' : ''}: ${JSON.stringify(counts)}`);
   });
 });

@@ -10,6 +10,10 @@
 // The prealloc variant never allocates after its point of no return (the pool's allocation
 // counter does not move); the gfp variant's clear does fail after gathering, and the unwind
 // restores everything. Allocations per munmap are tabulated at the end.
+//
+// The whole sweep runs twice: on trees in normal mode, and in RCU mode (the kernel's mm tree
+// flags, MT_FLAGS_ALLOC_RANGE | MT_FLAGS_USE_RCU), where node stores take a new node and splits
+// never push into a sibling; the allocations per munmap of both modes are printed side by side.
 import { afterAll, describe, expect, test } from 'vitest';
 import { NodePool } from '../src/index';
 import { mulberry32 } from './support/rng';
@@ -31,17 +35,21 @@ interface Tally {
   askedAfterPonr: number;
 }
 
-const tallies: Record<MunmapVariant, Tally> = {
-  gfp: { runs: 0, enomem: 0, failedAt: {}, allocs: [], keptSplits: 0, clearAfterGather: 0, pastPonr: 0, askedAfterPonr: 0 },
-  prealloc: { runs: 0, enomem: 0, failedAt: {}, allocs: [], keptSplits: 0, clearAfterGather: 0, pastPonr: 0, askedAfterPonr: 0 },
+type Mode = 'normal' | 'rcu';
+const MODES: Mode[] = ['normal', 'rcu'];
+const tally = (): Tally => ({ runs: 0, enomem: 0, failedAt: {}, allocs: [], keptSplits: 0, clearAfterGather: 0, pastPonr: 0, askedAfterPonr: 0 });
+const tallies: Record<Mode, Record<MunmapVariant, Tally>> = {
+  normal: { gfp: tally(), prealloc: tally() },
+  rcu: { gfp: tally(), prealloc: tally() },
 };
-const perKind: Record<string, { gfp: number[]; prealloc: number[] }> = {};
+const perKind: Record<Mode, Record<string, { gfp: number[]; prealloc: number[] }>> = { normal: {}, rcu: {} };
 
 /** Run one munmap on a fresh copy of tpl under the armed fault, and check everything. */
 function runOnce(tpl: Mm, start: number, end: number, variant: MunmapVariant, before: Segment[],
                  after: Segment[], arm: (pool: NodePool) => void): MunmapResult {
   const pool = tpl.pool;
   const mm = tpl.clone();
+  expect(mm.rcu).toBe(tpl.rcu);
   const inUse = pool.stats().nodesInUse;
   const nodes = mm.mt.nodeCount;
   arm(pool);
@@ -51,7 +59,7 @@ function runOnce(tpl: Mm, start: number, end: number, variant: MunmapVariant, be
   } finally {
     pool.faults.off();
   }
-  const t = tallies[variant];
+  const t = tallies[tpl.rcu ? 'rcu' : 'normal'][variant];
   t.runs++;
   mm.check();
   expect(pool.stats().nodesReserved).toBe(0);
@@ -95,8 +103,9 @@ function sweep(tpl: Mm, start: number, end: number, variant: MunmapVariant, kind
   const base = runOnce(tpl, start, end, variant, before, after, () => {});
   expect(base.ok).toBe(true);
   const K = base.askedAtEnd - base.askedAtStart;
-  tallies[variant].allocs.push(K);
-  (perKind[kind] ??= { gfp: [], prealloc: [] })[variant].push(K);
+  const mode: Mode = tpl.rcu ? 'rcu' : 'normal';
+  tallies[mode][variant].allocs.push(K);
+  (perKind[mode][kind] ??= { gfp: [], prealloc: [] })[variant].push(K);
   for (let k = 1; k <= K + 1; k++) runOnce(tpl, start, end, variant, before, after, (p) => p.faults.failNth(k));
   for (let k = 0; k <= K; k++) {
     const r = runOnce(tpl, start, end, variant, before, after, (p) => p.faults.failAfter(k));
@@ -118,14 +127,16 @@ describe.each([
   { n: 200, seed: 9, reps: 4, style: 'dense' },
   { n: 1000, seed: 10, reps: 3, style: 'dense' },
 ] as const)('address space of $n VMAs ($style, seed $seed)', ({ n, seed, reps, style }) => {
-  test.each(['gfp', 'prealloc'] as MunmapVariant[])('%s variant: every allocation failed in turn', (variant) => {
+  test.each(MODES.flatMap((mode) => (['gfp', 'prealloc'] as MunmapVariant[]).map((variant) => [mode, variant] as const)))(
+    '%s mode, %s variant: every allocation failed in turn', (mode, variant) => {
     const pool = new NodePool();
     // The sweep is of the kernel's failure semantics, where the clear (a NULL store) can fail
     // after gathering: the armed faults fail the pool's emergency reserve too, which would
     // otherwise let every clear succeed (test/limits.test.ts tests the reserve).
     pool.faults.failReserve(true);
     const rng = mulberry32(seed * 1000); // the same address space and ranges for both variants
-    const tpl = template(pool, rng, n, style);
+    const tpl = template(pool, rng, n, style, mode === 'rcu');
+    expect(tpl.rcu).toBe(mode === 'rcu');
     const vmas = tpl.vmas();
     const kinds: Kind[] = n <= 150 ? [...KINDS, 'all'] : KINDS;
     for (let rep = 0; rep < reps; rep++) {
@@ -141,19 +152,36 @@ describe.each([
   });
 });
 
-describe('the same ranges, both variants', () => {
+describe.each(MODES)('the same ranges, both variants (%s mode)', (mode) => {
   test('the gfp variant fails after gathering; the prealloc variant never does', () => {
-    expect(tallies.gfp.clearAfterGather).toBeGreaterThan(0);
+    const t = tallies[mode];
+    expect(t.gfp.clearAfterGather).toBeGreaterThan(0);
     for (const v of ['gfp', 'prealloc'] as const) {
       // each step that allocates was made to fail somewhere in the sweep
-      expect(tallies[v].failedAt.split).toBeGreaterThan(0);
-      expect(tallies[v].failedAt.gather).toBeGreaterThan(0);
-      expect(tallies[v].keptSplits).toBeGreaterThan(0);
+      expect(t[v].failedAt.split).toBeGreaterThan(0);
+      expect(t[v].failedAt.gather).toBeGreaterThan(0);
+      expect(t[v].keptSplits).toBeGreaterThan(0);
     }
-    expect(tallies.prealloc.failedAt.prealloc).toBeGreaterThan(0);
-    expect(tallies.prealloc.failedAt.clear ?? 0).toBe(0);
-    expect(tallies.prealloc.askedAfterPonr).toBe(0);
+    expect(t.prealloc.failedAt.prealloc).toBeGreaterThan(0);
+    expect(t.prealloc.failedAt.clear ?? 0).toBe(0);
+    expect(t.prealloc.askedAfterPonr).toBe(0);
   });
+});
+
+test('RCU mode asks at least as many allocations per munmap as normal mode, on the same ranges', () => {
+  // The template's random choices depend only on what the address space maps, so both modes
+  // sweep the same address spaces and ranges, munmap by munmap. Normal mode grows nodes in place
+  // (appends, slot stores, splits pushing into a sibling) where RCU mode writes new ones.
+  for (const v of ['gfp', 'prealloc'] as const) {
+    const a = tallies.normal[v].allocs;
+    const b = tallies.rcu[v].allocs;
+    expect(b.length).toBe(a.length);
+    const fewer = b.filter((k, i) => k < a[i]).length;
+    const more = b.filter((k, i) => k > a[i]).length;
+    console.log(`${v}: RCU mode asked more than normal mode in ${more} of ${a.length} munmaps, fewer in ${fewer}`);
+    expect(more).toBeGreaterThan(0);
+    expect(fewer).toBe(0);
+  }
 });
 
 afterAll(() => {
@@ -163,17 +191,23 @@ afterAll(() => {
     return `mean ${mean.toFixed(1)}, max ${Math.max(...xs)} (${xs.length} munmaps)`;
   };
   const lines = ['', 'munmap fault sweep: allocations asked per fault-free munmap'];
-  for (const v of ['gfp', 'prealloc'] as MunmapVariant[]) {
-    const t = tallies[v];
-    lines.push(`  ${v}: ${stat(t.allocs)}; runs ${t.runs}, ENOMEM ${t.enomem} ${JSON.stringify(t.failedAt)}, ` +
-      `clear failed after gathering ${t.clearAfterGather}, failed with splits kept ${t.keptSplits}, allocations after the point of no return ${t.askedAfterPonr} in ${t.pastPonr} runs`);
+  for (const mode of MODES) {
+    lines.push(`${mode} mode${mode === 'rcu' ? ' (MT_FLAGS_ALLOC_RANGE | MT_FLAGS_USE_RCU, the kernel\'s mm tree)' : ' (MT_FLAGS_ALLOC_RANGE)'}:`);
+    for (const v of ['gfp', 'prealloc'] as MunmapVariant[]) {
+      const t = tallies[mode][v];
+      lines.push(`  ${v}: ${stat(t.allocs)}; runs ${t.runs}, ENOMEM ${t.enomem} ${JSON.stringify(t.failedAt)}, ` +
+        `clear failed after gathering ${t.clearAfterGather}, failed with splits kept ${t.keptSplits}, allocations after the point of no return ${t.askedAfterPonr} in ${t.pastPonr} runs`);
+    }
+    const a = tallies[mode].gfp.allocs;
+    const b = tallies[mode].prealloc.allocs;
+    const same = a.filter((x, i) => x === b[i]).length;
+    lines.push(`  same count in both variants for ${same} of ${a.length} munmaps`);
   }
-  const a = tallies.gfp.allocs;
-  const b = tallies.prealloc.allocs;
-  const same = a.filter((x, i) => x === b[i]).length;
-  lines.push(`  same count in both variants for ${same} of ${a.length} munmaps`);
-  for (const [kind, { gfp, prealloc }] of Object.entries(perKind)) {
-    lines.push(`  ${kind.padEnd(7)} gfp ${stat(gfp)} | prealloc ${stat(prealloc)}`);
+  lines.push('per range kind, normal mode | RCU mode:');
+  for (const kind of Object.keys(perKind.normal)) {
+    for (const v of ['gfp', 'prealloc'] as MunmapVariant[]) {
+      lines.push(`  ${kind.padEnd(7)} ${v.padEnd(8)} ${stat(perKind.normal[kind][v]).padEnd(36)} | ${stat(perKind.rcu[kind]?.[v] ?? [])}`);
+    }
   }
   console.log(lines.join('\n'));
 });

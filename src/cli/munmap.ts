@@ -11,10 +11,12 @@
 // Each step is printed with the allocations asked so far and the nodes in use. With --fail K the
 // munmap's K-th allocation and every one after it fail (failAfter(K - 1)), and the output shows
 // where and how each variant unwinds; with --fail-once K only the K-th fails (failNth(K)), which
-// the retry with the caller's gfp absorbs, as mas_nomem does.
+// the retry with the caller's gfp absorbs, as mas_nomem does. With --rcu the tree is in RCU mode,
+// as the kernel's mm tree is (MT_FLAGS_ALLOC_RANGE | MT_FLAGS_USE_RCU).
 //
 //   npm run munmap -- --vmas 200 --fail 3
 //   npm run munmap -- --vmas 50 --pages 8 0x40a000 0x420000
+//   npm run munmap -- --vmas 200 --rcu
 
 import { parseArgs } from 'node:util';
 import { Mm, MunmapResult, MunmapVariant, PAGE, unmapped } from '../mm';
@@ -22,7 +24,7 @@ import { nodeIo } from './explain';
 import type { Io } from './explain';
 
 export const USAGE = 'usage: npm run munmap -- [--vmas N] [--pages P] [--gap G] [--fail K | --fail-once K] ' +
-  '[--variant gfp|prealloc|both] [START END]  (page-aligned addresses; default: the middle of VMA N/4 to the middle of VMA N/2)';
+  '[--variant gfp|prealloc|both] [--rcu] [START END]  (page-aligned addresses; default: the middle of VMA N/4 to the middle of VMA N/2)';
 
 const BASE = 0x400000;
 
@@ -71,6 +73,7 @@ export function main(argv: string[], io: Io = nodeIo): number {
   let fail: number | undefined;
   let once: number | undefined;
   let variants: MunmapVariant[];
+  let rcu: boolean;
   let start: number;
   let end: number;
   try {
@@ -87,6 +90,7 @@ export function main(argv: string[], io: Io = nodeIo): number {
           fail: { type: 'string' },
           'fail-once': { type: 'string' },
           variant: { type: 'string', default: 'both' },
+          rcu: { type: 'boolean', default: false },
           help: { type: 'boolean', short: 'h', default: false },
         },
       });
@@ -108,6 +112,7 @@ export function main(argv: string[], io: Io = nodeIo): number {
       throw new UsageError(`--variant must be gfp, prealloc or both, got ${v.variant}`);
     }
     variants = v.variant === 'both' ? ['gfp', 'prealloc'] : [v.variant];
+    rcu = v.rcu;
     const stride = (pages + gap) * PAGE;
     const mid = (i: number): number => BASE + i * stride + Math.floor(pages / 2) * PAGE;
     if (positionals.length === 0) {
@@ -126,13 +131,13 @@ export function main(argv: string[], io: Io = nodeIo): number {
     return 2;
   }
 
-  const mm = new Mm();
+  const mm = new Mm(undefined, undefined, undefined, { rcu });
   try {
     const stride = (pages + gap) * PAGE;
     for (let i = 0; i < vmas; i++) mm.mapAt(BASE + i * stride, pages * PAGE);
     const before = mm.segments();
     io.out(`address space: ${vmas} VMAs of ${pages} page(s) from ${hex(BASE)}, ${gap} page(s) apart: ` +
-      `tree height ${mm.mt.height}, ${mm.mt.nodeCount} nodes`);
+      `tree height ${mm.mt.height}, ${mm.mt.nodeCount} nodes${rcu ? ', RCU mode (MT_FLAGS_ALLOC_RANGE | MT_FLAGS_USE_RCU)' : ''}`);
     io.out(`munmap [${hex(start)}, ${hex(end)})` +
       (fail !== undefined ? `, allocation ${fail} of the call and every one after it failing` : '') +
       (once !== undefined ? `, allocation ${once} of the call failing (once)` : ''));

@@ -13,10 +13,11 @@ export type Kind = 'inside' | 'exact' | 'span' | 'edges' | 'around' | 'gap' | 'a
  * An address space of n VMAs of 1 to 16 pages: 'bulk' (random gaps, vma_iter_bulk_store in
  * address order), 'random' (random gaps, inserted in random order: fuller leaves) or 'dense'
  * (no gaps, inserted in order: full leaves, so splits need nodes); the first two then churned
- * by random munmaps and mmaps.
+ * by random munmaps and mmaps. With rcu, the tree is in RCU mode from the start (the kernel's
+ * MM_MT_FLAGS).
  */
-export function template(pool: NodePool, rng: Rng, n: number, style: Style): Mm {
-  const mm = new Mm(pool);
+export function template(pool: NodePool, rng: Rng, n: number, style: Style, rcu = false): Mm {
+  const mm = new Mm(pool, undefined, undefined, { rcu });
   const ranges: [number, number][] = [];
   let at = BASE;
   for (let i = 0; i < n; i++) {

@@ -160,6 +160,8 @@ export function replayMas(seq: Sequence, judge?: (c: LineContext) => string | un
 export interface PreallocHooks {
   /** A Q line: the state is prepared (preallocate done), its store not yet made. */
   store?(mas: MaState<number>, want: string, step: number): void;
+  /** A Q line after its storePrealloc (the state not yet freed). */
+  stored?(mas: MaState<number>, want: string, step: number): void;
   /** An H line: the tree's height is to be compared with want. */
   height?(mt: MapleTree<number>, want: string, step: number): void;
 }
@@ -167,10 +169,11 @@ export interface PreallocHooks {
 /**
  * Replay one prealloc-* sequence (test/kernel/README.md): B, S and E through the normal API
  * (an E must return the kernel's entry), each Q as preallocate + storePrealloc through a fresh
- * MaState, the hooks called at Q and H lines. validate() runs at the end.
+ * MaState, the hooks called at Q and H lines. validate() runs at the end. A sequence with
+ * `"rcu": true` runs on a tree in RCU mode from creation on, as the kernel's did.
  */
 export function replayPrealloc(seq: Sequence, hooks: PreallocHooks): void {
-  const mt = new MapleTree<number>({ entries: 'number', allocRange: seq.alloc });
+  const mt = new MapleTree<number>({ entries: 'number', allocRange: seq.alloc, rcu: seq.rcu === true });
   try {
     seq.ops.forEach((op, i) => {
       const [name, ...a] = op.split(' ');
@@ -188,6 +191,7 @@ export function replayPrealloc(seq: Sequence, hooks: PreallocHooks): void {
           mas.preallocate(v(a[2]));
           hooks.store?.(mas, seq.want[i], i);
           mas.storePrealloc(v(a[2]));
+          hooks.stored?.(mas, seq.want[i], i);
         } finally {
           mas.free();
         }
