@@ -15,7 +15,8 @@
 //   split into a sibling with room (a push, in place)                        0
 //   split                                                                    2s - 1, or 2h
 //   rebalance                                                                2s
-//   spanning store (up to three nodes a level, and a new root)               3h + 1
+//   spanning store (up to three nodes a level below the deepest ancestor      3(ld - d) + 1
+//   that takes the change without splitting or underflowing, d, or a new root)
 // In RCU mode (mt_in_rcu) no node readers may be in is rewritten: a node store takes 1 new node,
 // a split or rebalance one more for the level that takes the new nodes (2s + 1), and a split
 // never pushes in place.
@@ -122,7 +123,7 @@ export function reserveDrain(mas: usize, pool: usize): void {
  * Nodes a write of the given type needs at most, given the walk in path to leaf depth ld.
  * A split that pushes into a sibling in place needs none.
  */
-export function nodeRequest(type: i32, path: usize, ld: i32, pushes: bool, rcu: bool): i32 {
+export function nodeRequest(type: i32, path: usize, rpath: usize, ld: i32, pushes: bool, rcu: bool): i32 {
   switch (type) {
     case WR_NEW_ROOT: return 1;
     // RCU mode writes a node store into a new node (mas_prealloc_calc: 1 in RCU mode).
@@ -135,9 +136,35 @@ export function nodeRequest(type: i32, path: usize, ld: i32, pushes: bool, rcu: 
       return s > ld ? 2 * s : 2 * s - 1;
     }
     case WR_REBALANCE: return 2 * climb(path, ld, false) + <i32>rcu;
-    case WR_SPANNING_STORE: return 3 * (ld + 1) + 1;
+    case WR_SPANNING_STORE: return 3 * (ld - spanStop(path, rpath, ld)) + 1;
   }
   return 0;
+}
+
+/**
+ * The deepest level a spanning store's rebuild cannot climb past, or -1 (a new root may be
+ * needed). Below the level where its two walks part (the node holding the whole range), every
+ * level is rebuilt into at most three nodes; that node's contents come to at most one more than
+ * a node holds, so it gives its parent at most one child more (two nodes) or, when it pulls a
+ * sibling in, at most one fewer. Each ancestor passes on the same: a gain only if it was full, a
+ * loss only if it was at its minimum. So a gain stops at the deepest ancestor with a free slot
+ * (vacant), a loss at the deepest with a child to spare (sufficient: more than one above its
+ * minimum; the root, more than three children), and the rebuild at the shallower of the two:
+ * the kernel's vacant and sufficient heights, with its counting (mas_wr_walk, mas_prealloc_calc).
+ */
+function spanStop(lpath: usize, rpath: usize, ld: i32): i32 {
+  let s = 0;
+  while (s < ld && lvEnode(lvl(lpath, s + 1)) == lvEnode(lvl(rpath, s + 1))) s++;
+  let vacant = -1;
+  let sufficient = -1;
+  for (let d = 0; d < s; d++) {
+    const lv = lvl(lpath, d);
+    const type = mteNodeType(lvEnode(lv));
+    const e = lvEnd(lv);
+    if (e < mtSlots(type) - 1) vacant = d;
+    if (d == 0 ? e > 2 : e > mtMinEnd(type) + 1) sufficient = d;
+  }
+  return min(vacant, sufficient);
 }
 
 /**

@@ -310,7 +310,7 @@ function coveredIn(lv: usize, s: i32, first: u64, last: u64): i32 {
 
 /** Nodes the prepared write needs at most. */
 export function wrRequest(type: i32): i32 {
-  return nodeRequest(type, LPATH, wrLeafDepth, wrPush != 0, wrRcu);
+  return nodeRequest(type, LPATH, RPATH, wrLeafDepth, wrPush != 0, wrRcu);
 }
 
 /**

@@ -142,7 +142,7 @@ describe('dropped objects', () => {
         expect(() => pool.free()).toThrow(MapleError);
         try { pool.free(); } catch (e) { expect((e as MapleError).code).toBe('EBUSY'); }
         mt.validate(); // unchanged and usable
-        const mas = new MaState(mt, 5, 16 * 400); // a spanning store: 3h + 1 nodes reserved
+        const mas = new MaState(mt, 5, 16 * 400); // a spanning store: up to 3h + 1 nodes reserved
         mas.preallocate(5);
         expect(pool.stats().nodesReserved).toBeGreaterThan(0);
         mt.free();
