@@ -362,7 +362,7 @@ function checkHandle(h: unknown): SharedTreeHandle {
   if (x.keys !== 'u64' && x.keys !== 'number') throw bad('keys is not \'u64\' or \'number\'');
   if (x.entries !== 'number') throw bad('entries is not \'number\'');
   if (typeof x.allocRange !== 'boolean') throw bad('allocRange is not a boolean');
-  if (!(x.attached instanceof Int32Array) || !(x.attached.buffer instanceof SharedArrayBuffer)) {
+  if (!(x.attached instanceof Int32Array) || Object.prototype.toString.call(x.attached.buffer) !== '[object SharedArrayBuffer]') {
     throw bad('attached is not an Int32Array over a SharedArrayBuffer');
   }
   if (!(x.module instanceof WebAssembly.Module) || !(x.memory instanceof WebAssembly.Memory)) {
@@ -1106,13 +1106,19 @@ export class MapleTree<T = unknown, K extends Index = Index> implements Iterable
    * threads; clearInRcu() then refuses while any tree is attached. The same handle each call.
    * TypeError for an object-entry tree (its entries are handles into this thread's heap: share
    * a tree made with entries: 'number'), and in the default build (import from
-   * 'maple-wasm/shared'), whose memory is not shared.
+   * 'maple-wasm/shared'), whose memory is not shared. Error where SharedArrayBuffer is missing
+   * (a browser page that is not cross-origin isolated: see the README).
    */
   share(): SharedTreeHandle<K> {
     SHARED: if (isShared()) {
       const ptr = this.ptr;
       if (!this.#numeric) {
         throw new TypeError('share: only a numeric-entry tree (entries: \'number\') can be shared: object entries are handles into this thread\'s heap');
+      }
+      if (typeof SharedArrayBuffer === 'undefined') {
+        throw new Error('share: SharedArrayBuffer is not available, so the memory cannot be posted to a Worker: ' +
+          'a page must be cross-origin isolated (Cross-Origin-Opener-Policy: same-origin and ' +
+          'Cross-Origin-Embedder-Policy: require-corp)');
       }
       if (core.treeInRcu(ptr) !== 1) core.treeSetRcu(ptr, 1);
       let sharing = sharings.get(this);
