@@ -1104,6 +1104,7 @@ export class MapleTree<T = unknown, K extends Index = Index> implements Iterable
    * post it to a Worker and call MapleTree.attach(handle) there. Puts the tree in RCU mode
    * (mt_set_in_rcu) if it is not, since only RCU-mode writes are safe under readers in other
    * threads; clearInRcu() then refuses while any tree is attached. The same handle each call.
+   * No kernel counterpart: the kernel's readers share the tree's address space already.
    * TypeError for an object-entry tree (its entries are handles into this thread's heap: share
    * a tree made with entries: 'number'), and in the default build (import from
    * 'maple-wasm/shared'), whose memory is not shared. Error where SharedArrayBuffer is missing
@@ -1134,7 +1135,7 @@ export class MapleTree<T = unknown, K extends Index = Index> implements Iterable
       }
       return sharing.handle as SharedTreeHandle<K>;
     }
-    throw new TypeError('share: needs maple-wasm/shared (this memory is not shared)');
+    throw notShared('share');
   }
 
   /**
@@ -1152,7 +1153,7 @@ export class MapleTree<T = unknown, K extends Index = Index> implements Iterable
    */
   static attach<K extends Index = Index>(handle: SharedTreeHandle<K>): MapleTree<number, K> {
     SHARED: return attachTree<K>(handle);
-    throw new TypeError('MapleTree.attach: needs maple-wasm/shared');
+    throw notShared('MapleTree.attach');
   }
 
   /**
@@ -1177,8 +1178,9 @@ export class MapleTree<T = unknown, K extends Index = Index> implements Iterable
         leave();
         return;
       }
+      throw new TypeError('detach: only a tree from MapleTree.attach() detaches; free() a tree made here');
     }
-    throw new TypeError('detach: only an attached tree detaches (free() others)');
+    throw notShared('detach');
   }
 
   /**
@@ -1408,6 +1410,11 @@ export class MapleTree<T = unknown, K extends Index = Index> implements Iterable
       throw new Error(`maple tree invalid: ${this.#handles.live} live entry handles but ${counts.size} in the tree`);
     }
   }
+}
+
+/** What share(), attach() and detach() throw in a build whose memory is not shared. */
+function notShared(op: string): TypeError {
+  return new TypeError(`${op}: needs maple-wasm/shared (this memory is not shared)`);
 }
 
 /**

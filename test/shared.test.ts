@@ -290,6 +290,26 @@ describe('maple-wasm/shared across Workers', () => {
     expect(handle.attached[0]).toBeLessThan(0);
   });
 
+  test('a Worker attaches two trees (two messages, two Memory objects over one memory); it leaves with the last', async () => {
+    const one = build(300);
+    const two = new m.MapleTree<number, number>({ entries: 'number', keys: 'number', pool: new m.NodePool() });
+    two.storeRange(5, 9, 55);
+    const w = peer();
+    const a = await w.call<{ id: number }>('attach', { handle: one.share() });
+    const b = await w.call<{ id: number; inRcu: boolean }>('attach', { handle: two.share() });
+    expect(b.inRcu).toBe(true);
+    expect(readersAttached(one.share())).toBe(1); // one reader slot for the Worker, not two
+    await w.call('detach', { id: a.id });
+    expect(readersAttached(one.share())).toBe(1);
+    expect((await w.call<{ load: number[] }>('readAll', { id: b.id, probes: [7] })).load).toEqual([55]);
+    await w.call('detach', { id: b.id });
+    expect(readersAttached(one.share())).toBe(0);
+    expect([one.share().attached[0], two.share().attached[0]]).toEqual([0, 0]);
+    one.free();
+    two.free();
+    two.pool.free();
+  });
+
   test('a Worker that made a tree of its own first cannot attach (another memory)', async () => {
     const mt = build(10);
     const r = await peer().call<{ attached: boolean; name: string; message: string }>('ownFirst', { handle: mt.share() });
