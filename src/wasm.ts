@@ -137,6 +137,7 @@ function start(module = new WebAssembly.Module(coreBytes as BufferSource), given
   const real = instantiate(module, given);
   SHARED: if (shared) {
     coreModule = module;
+    memoryBytes = real.linearMemoryBytes;
     initInstance(real);
   }
   started = true;
@@ -160,10 +161,11 @@ export let core: Core = new Proxy({} as Core, {
 /**
  * Re-create the views when memory has grown: growth detaches the old buffer (length 0). A shared
  * memory's old buffer is not detached (it keeps its old length, and stays valid below it), so
- * there the lengths are compared: another thread may have grown the memory.
+ * there the lengths are compared: another thread may have grown the memory. (The core's
+ * memory.size is asked: a call into wasm costs a fifth of `memory.buffer` on a shared memory.)
  */
 function refresh(): void {
-  SHARED: if (shared && f64s.byteLength !== memory.buffer.byteLength) f64s = new Float64Array(0);
+  SHARED: if (shared && f64s.byteLength !== memoryBytes()) f64s = new Float64Array(0);
   if (f64s.length === 0) {
     if (!started) start();
     f64s = new Float64Array(memory.buffer);
@@ -234,6 +236,8 @@ export function readI32(addr: number, count: number): number[] {
 
 /** Whether this thread's core runs over a shared memory (the shared build). */
 let shared = false;
+/** The core's linearMemoryBytes (memory.size, in bytes): the shared memory's length now. */
+let memoryBytes: () => number = () => 0;
 /** The compiled shared core, for handles given to other threads. */
 let coreModule: WebAssembly.Module | undefined;
 /** Whether this thread's instance is over another thread's memory (counted as a reader). */
