@@ -1,5 +1,5 @@
 // Bundle src/ into dist/index.js (ESM) and dist/index.cjs (CommonJS), the release wasm embedded
-// as bytes in each. Class names survive without keepNames (which costs 2 kB gzipped) as long as
+// as bytes in each, and src/shared.ts into dist/shared.js / dist/shared.cjs over the shared wasm. Class names survive without keepNames (which costs 2 kB gzipped) as long as
 // no class body names its own class: esbuild then keeps `var MapleTree = class { ... }`, whose
 // name is 'MapleTree', where a self-reference makes it `class _MapleTree`. package.test.ts checks.
 import { build } from 'esbuild';
@@ -25,8 +25,14 @@ const common = {
   target: 'es2022',
   loader: { '.wasm': 'binary' },
   plugins: [mapleCore('release.wasm')],
+  // Statements labelled SHARED serve the shared build only (maple-wasm/shared): dropped here.
+  dropLabels: ['SHARED'],
   logLevel: 'warning',
 };
+
+// maple-wasm/shared: the same facade, SHARED statements kept, over the core that imports a
+// shared memory (build/shared.wasm).
+const shared = { ...common, entryPoints: [`${root}src/shared.ts`], plugins: [mapleCore('shared.wasm')], dropLabels: [] };
 
 // Start from an empty dist/ so nothing stale (an old declaration file, say) is ever packed.
 rmSync(`${root}dist`, { recursive: true, force: true });
@@ -38,6 +44,8 @@ const fuzz = { ...common, entryPoints: [`${root}src/fuzz/index.ts`], plugins: [m
 await Promise.all([
   build({ ...common, format: 'esm', outfile: `${root}dist/index.js` }),
   build({ ...common, format: 'cjs', outfile: `${root}dist/index.cjs` }),
+  build({ ...shared, format: 'esm', outfile: `${root}dist/shared.js` }),
+  build({ ...shared, format: 'cjs', outfile: `${root}dist/shared.cjs` }),
   build({ ...fuzz, format: 'esm', outfile: `${root}dist/fuzz.js` }),
   build({ ...fuzz, format: 'cjs', outfile: `${root}dist/fuzz.cjs` }),
   build({

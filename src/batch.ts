@@ -17,6 +17,12 @@ function page(op: string): number {
   return scratch;
 }
 
+/** @internal Give the scratch page back (this thread leaves a shared memory). */
+export function _dropScratch(): void {
+  if (scratch !== 0) core.batchFree(scratch);
+  scratch = 0;
+}
+
 /** What loadMany accepts as indices. */
 export type Indices = Float64Array | BigUint64Array | readonly number[];
 

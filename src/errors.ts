@@ -41,7 +41,8 @@ export function check(status: number, op: string): number {
 }
 
 /**
- * An object used after its free(): `object` names the class the caller used (e.g. 'MapleTree'),
+ * An object used after its free() (or, in maple-wasm/shared, an attached tree after detach()):
+ * `object` names the class the caller used (e.g. 'MapleTree'),
  * `op` the method. Nothing is changed by the call that throws it.
  */
 export class UseAfterFreeError extends Error {
@@ -50,6 +51,7 @@ export class UseAfterFreeError extends Error {
 
   constructor(object: string, op: string) {
     super(`${object}.${op}: used after free()`);
+    SHARED: this.message += ' or detach()';
     this.name = 'UseAfterFreeError';
     this.object = object;
     this.op = op;

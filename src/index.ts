@@ -8,7 +8,7 @@
  * mt.load(0x1800); // 'text'
  */
 export { MapleTree } from './tree';
-export type { MapleEntry, MapleTreeOptions, MapleTreeArgs, CyclicAllocation, KeyMode, RangeInput } from './tree';
+export type { MapleEntry, MapleTreeOptions, MapleTreeArgs, CyclicAllocation, KeyMode, RangeInput, SharedTreeHandle } from './tree';
 export type { Indices } from './batch';
 export { RangeCursor } from './cursor';
 export { lastSearchVisits } from './pool';

@@ -160,6 +160,13 @@ export class NodePool {
   readonly faults: FaultControls;
 
   constructor() {
+    SHARED: if (adopting !== 0) {
+      // The pool of a tree another thread shared (adoptPool): an object over it that frees nothing.
+      this.#ptr = adopting;
+      livePools.add(adopting);
+      this.faults = new FaultControls(adopting);
+      return;
+    }
     this.#ptr = core.poolNew();
     if (this.#ptr === 0) throw new MapleError('ENOMEM', 'new NodePool');
     livePools.add(this.#ptr);
@@ -177,10 +184,14 @@ export class NodePool {
    * Give every page back to linear memory (kmem_cache_destroy) and release the pool's header;
    * the object cannot be used afterwards. Throws MapleError EBUSY, changing nothing, while a
    * tree still uses the pool (free() those trees first) or a MaState still holds nodes
-   * preallocated from it. A second call does nothing.
+   * preallocated from it. A second call does nothing. TypeError for the pool of an attached tree
+   * (maple-wasm/shared: `MapleTree.attach(handle).pool`), which its owner's thread frees.
    */
   free(): void {
     if (this.#ptr === 0) return;
+    SHARED: if (adopted.get(this.#ptr) === this) {
+      throw new TypeError('NodePool.free: the pool of an attached tree belongs to the thread that shared the tree');
+    }
     if (core.poolFree(this.#ptr) === 0) {
       throw new MapleError('EBUSY', 'NodePool.free', 'trees or ma_state reserves still use the pool');
     }
@@ -234,6 +245,29 @@ export function synchronizeRcu(timeoutMs = 10_000): void {
       throw new Error(`synchronize: ${waiting} nodes still wait after ${timeoutMs} ms: a reader has stayed inside a read section`);
     }
   }
+}
+
+/** The pool header adoptPool is making an object for (0: none). */
+let adopting = 0;
+/** Objects over pools of trees other threads shared, by header address. */
+const adopted = new Map<number, NodePool>();
+
+/**
+ * @internal The NodePool object of this thread over a pool another thread made (the pool of a
+ * shared tree): one per pool, never freeing it, not even when collected.
+ */
+export function adoptPool(ptr: number): NodePool {
+  let pool = adopted.get(ptr);
+  if (pool === undefined) {
+    adopting = ptr;
+    try {
+      pool = new NodePool();
+    } finally {
+      adopting = 0;
+    }
+    adopted.set(ptr, pool);
+  }
+  return pool;
 }
 
 let shared: NodePool | undefined;

@@ -1,13 +1,13 @@
 // MapleTree: the kernel's normal API (mtree_*, mt_*) over the core. No tree logic lives here:
 // arguments are checked, entries encoded, the core called, statuses turned into errors.
 
-import { core, out, readText, readI32, readU64, f64View, BATCH_CAPACITY } from './wasm';
-import { loadWords, Indices } from './batch';
+import { core, out, readText, readI32, readU64, f64View, BATCH_CAPACITY, isShared, sharedCore, joinMemory, holdMemory, releaseHold } from './wasm';
+import { loadWords, Indices, _dropScratch } from './batch';
 import { RangeCursor } from './cursor';
 import { MapleError, UseAfterFreeError, check } from './errors';
 import { Index, ULONG_MAX, checkIndex, checkOrder, compare, wire, successor } from './keys';
 import { HandleTable, EntryMode, MAX_HANDLES } from './handles';
-import { NodePool, defaultPool, synchronizeRcu } from './pool';
+import { NodePool, defaultPool, synchronizeRcu, adoptPool } from './pool';
 import { Gfp, gfpCode } from './gfp';
 import { explainStore, explainErase, ExplainOptions, WriteExplanation } from './explain';
 import { treeSVG, SvgOptions } from './svg';
@@ -70,6 +70,35 @@ export interface CyclicAllocation<K extends Index = Index> {
   next: K;
   /** Whether the search wrapped around to min (or the last allocation took ULONG_MAX). */
   wrapped: boolean;
+}
+
+/**
+ * What `share()` gives: all another thread needs to attach to the tree, every field
+ * structured-clonable, so it can be posted to a Worker as it is (maple-wasm/shared only).
+ * K is the tree's key type, as in MapleTree<T, K>.
+ */
+export interface SharedTreeHandle<K extends Index = Index> {
+  /** Marks the object as a handle: 'maple-wasm/shared-tree'. */
+  readonly type: 'maple-wasm/shared-tree';
+  /** The compiled shared core (a WebAssembly.Module), so the Worker need not compile it again. */
+  readonly module: object;
+  /** The shared WebAssembly.Memory every tree, pool and node of the core lives in. */
+  readonly memory: object;
+  /** Address of the tree's header in the memory. */
+  readonly tree: number;
+  /** Address of the header of the tree's node pool. */
+  readonly pool: number;
+  /** The tree's key mode (see KeyMode). */
+  readonly keys: [K] extends [number] ? 'number' : KeyMode;
+  /** The entry mode: only numeric-entry trees are shared (object entries are per-thread handles). */
+  readonly entries: 'number';
+  /** Whether the tree tracks gaps (allocRange). */
+  readonly allocRange: boolean;
+  /**
+   * Element 0: how many trees are attached to this one now, in every thread, over a
+   * SharedArrayBuffer (the owner's free() and clearInRcu() refuse while it is above 0).
+   */
+  readonly attached: Int32Array;
 }
 
 /** @internal Which core call a write makes (see MapleTree._write). */
@@ -265,15 +294,104 @@ class EntryIterator<T, K extends Index> implements IterableIterator<MapleEntry<T
   }
 }
 
+/** @internal Free the spare walk kits (this thread leaves a shared memory). */
+export function _dropKits(): void {
+  for (const kit of kits.splice(0)) {
+    core.batchFree(kit.buf);
+    core.stateFree(kit.mas);
+  }
+  kitsMade = 0;
+}
+
 /** @internal Kits made so far and kits spare now, for leak tests. */
 export function _walkKits(): { made: number; spare: number } {
   return { made: kitsMade, spare: kits.length };
 }
 
 const finalizer = new FinalizationRegistry<Held>((held) => {
+  SHARED: {
+    // A shared tree that trees in other threads are attached to is left to them (a leak, not a
+    // header freed under their reads).
+    const attached = sharedCounters.get(held.ptr);
+    sharedCounters.delete(held.ptr);
+    if (attached !== undefined && Atomics.compareExchange(attached, 0, 0, FREED) !== 0) {
+      core.stateFree(held.mas);
+      return;
+    }
+  }
   core.treeDelete(held.ptr);
   core.stateFree(held.mas);
 });
+
+// ── sharing (maple-wasm/shared; every statement labelled SHARED is dropped from other bundles) ──
+
+const SHARED_TREE = 'maple-wasm/shared-tree';
+/** A handle's attached count once its tree was freed: attach() then refuses. */
+const FREED = -0x4000_0000;
+/** Per tree object that was shared or attached: its handle, and whether it is attached. */
+const sharings = new WeakMap<object, { handle: SharedTreeHandle; attached: boolean }>();
+/** Attached counts of the shared trees this thread owns, by header address (for the finalizer). */
+const sharedCounters = new Map<number, Int32Array>();
+/** The handle the constructor attaches to (set by attachTree around `new`). */
+let attaching: SharedTreeHandle | undefined;
+/** An attached tree collected without detach(): its state is freed and it counts as detached. */
+const attachedFinalizer = /* @__PURE__ */ new FinalizationRegistry<{ mas: number; attached: Int32Array }>((held) => {
+  core.stateFree(held.mas);
+  Atomics.sub(held.attached, 0, 1);
+  leave();
+});
+
+/** One attached tree fewer in this thread; the last gives this thread's scratch back first. */
+function leave(): void {
+  releaseHold(() => {
+    _dropKits();
+    _dropScratch();
+  });
+}
+
+/** Check what MapleTree.attach was given; a TypeError naming what is wrong. */
+function checkHandle(h: unknown): SharedTreeHandle {
+  const bad = (what: string): TypeError =>
+    new TypeError(`MapleTree.attach: handle must be what share() returned (posted to this thread): ${what}`);
+  if (typeof h !== 'object' || h === null) throw bad(`got ${h === null ? 'null' : typeof h}`);
+  const x = h as Record<string, unknown>;
+  if (x.type !== SHARED_TREE) throw bad('no type \'maple-wasm/shared-tree\'');
+  for (const name of ['tree', 'pool']) {
+    if (typeof x[name] !== 'number' || !Number.isInteger(x[name]) || (x[name] as number) <= 0) throw bad(`${name} is not an address`);
+  }
+  if (x.keys !== 'u64' && x.keys !== 'number') throw bad('keys is not \'u64\' or \'number\'');
+  if (x.entries !== 'number') throw bad('entries is not \'number\'');
+  if (typeof x.allocRange !== 'boolean') throw bad('allocRange is not a boolean');
+  if (!(x.attached instanceof Int32Array) || Object.prototype.toString.call(x.attached.buffer) !== '[object SharedArrayBuffer]') {
+    throw bad('attached is not an Int32Array over a SharedArrayBuffer');
+  }
+  if (!(x.module instanceof WebAssembly.Module) || !(x.memory instanceof WebAssembly.Memory)) {
+    throw bad('module or memory is not a WebAssembly.Module / WebAssembly.Memory');
+  }
+  return h as SharedTreeHandle;
+}
+
+/** MapleTree.attach: a tree object over the handle's tree, in this thread (see attach). */
+function attachTree<K extends Index>(h: unknown): MapleTree<number, K> {
+  const handle = checkHandle(h);
+  joinMemory(handle.module as WebAssembly.Module, handle.memory as WebAssembly.Memory);
+  holdMemory();
+  const before = Atomics.add(handle.attached, 0, 1);
+  try {
+    if (before < 0) throw new Error('MapleTree.attach: the shared tree was freed by its owner');
+    if (core.treeInRcu(handle.tree) !== 1) {
+      throw new Error('MapleTree.attach: the tree left RCU mode (clearInRcu) after it was shared; share() it again');
+    }
+    attaching = handle;
+    return newTree<number, K>(undefined);
+  } catch (e) {
+    Atomics.sub(handle.attached, 0, 1);
+    leave();
+    throw e;
+  } finally {
+    attaching = undefined;
+  }
+}
 
 /**
  * A maple tree: a range map over 0..ULONG_MAX with the kernel's semantics. Ranges are inclusive;
@@ -304,6 +422,22 @@ export class MapleTree<T = unknown, K extends Index = Index> implements Iterable
    * not an object, and a TypeError or RangeError naming the option that is wrong.
    */
   constructor(...args: MapleTreeArgs<K>) {
+    SHARED: if (attaching !== undefined) {
+      // MapleTree.attach: over the handle's tree, which this object never frees.
+      const handle = attaching;
+      this.keyMode = handle.keys;
+      this.#numberKeys = handle.keys === 'number';
+      this.pool = adoptPool(handle.pool);
+      this.entryMode = 'number';
+      this.#numeric = true;
+      this.isAlloc = handle.allocRange;
+      this.#mas = core.stateNew(handle.tree);
+      if (this.#mas === 0) throw new MapleError('ENOMEM', 'MapleTree.attach');
+      this.#ptr = handle.tree;
+      sharings.set(this, { handle, attached: true });
+      attachedFinalizer.register(this, { mas: this.#mas, attached: handle.attached }, this);
+      return;
+    }
     const options: unknown = args[0] ?? {};
     if (typeof options !== 'object' || options === null || Array.isArray(options)) {
       throw new TypeError(`MapleTree: options must be an object, got ${Array.isArray(options) ? 'an array' : typeof options}`);
@@ -446,9 +580,27 @@ export class MapleTree<T = unknown, K extends Index = Index> implements Iterable
     this.#version++;
   }
 
-  /** Destroy the tree and release its header; the object cannot be used afterwards. */
+  /**
+   * Destroy the tree and release its header; the object cannot be used afterwards. A second
+   * call does nothing. A shared tree (maple-wasm/shared): MapleError EBUSY, changing nothing,
+   * while trees in other threads are attached to it (they must detach() first); an attached
+   * tree: TypeError (its owner frees it; detach() it).
+   */
   free(): void {
     if (this.#ptr === 0) return;
+    SHARED: {
+      const sharing = sharings.get(this);
+      if (sharing?.attached) {
+        throw new TypeError('MapleTree.free: an attached tree is freed by the thread that shared it; detach() it');
+      }
+      if (sharing !== undefined) {
+        const n = Atomics.compareExchange(sharing.handle.attached, 0, 0, FREED);
+        if (n > 0) {
+          throw new MapleError('EBUSY', 'free', `${n} attached tree${n === 1 ? ' is' : 's are'} still reading it: detach() ${n === 1 ? 'it' : 'them'} first`);
+        }
+        sharedCounters.delete(this.#ptr);
+      }
+    }
     finalizer.unregister(this);
     core.treeDelete(this.#ptr);
     core.stateFree(this.#mas);
@@ -929,9 +1081,106 @@ export class MapleTree<T = unknown, K extends Index = Index> implements Iterable
     core.treeSetRcu(this.ptr, 1);
   }
 
-  /** mt_clear_in_rcu: writes go back to rewriting nodes in place. */
+  /**
+   * mt_clear_in_rcu: writes go back to rewriting nodes in place. A shared tree
+   * (maple-wasm/shared): MapleError EBUSY, the tree staying in RCU mode, while any tree is
+   * attached to it (a write in place under a reader in another thread could show it a node
+   * half rewritten).
+   */
   clearInRcu(): void {
     core.treeSetRcu(this.ptr, 0);
+    SHARED: {
+      const sharing = sharings.get(this);
+      const n = sharing === undefined ? 0 : Atomics.load(sharing.handle.attached, 0);
+      if (n > 0) {
+        core.treeSetRcu(this.#ptr, 1);
+        throw new MapleError('EBUSY', 'clearInRcu', `${n} attached tree${n === 1 ? ' reads' : 's read'} it from other threads: a shared tree stays in RCU mode until they detach()`);
+      }
+    }
+  }
+
+  /**
+   * A handle other threads attach to this tree with (maple-wasm/shared): structured-clonable,
+   * post it to a Worker and call MapleTree.attach(handle) there. Puts the tree in RCU mode
+   * (mt_set_in_rcu) if it is not, since only RCU-mode writes are safe under readers in other
+   * threads; clearInRcu() then refuses while any tree is attached. The same handle each call.
+   * No kernel counterpart: the kernel's readers share the tree's address space already.
+   * TypeError for an object-entry tree (its entries are handles into this thread's heap: share
+   * a tree made with entries: 'number'), and in the default build (import from
+   * 'maple-wasm/shared'), whose memory is not shared. Error where SharedArrayBuffer is missing
+   * (a browser page that is not cross-origin isolated: see the README).
+   */
+  share(): SharedTreeHandle<K> {
+    SHARED: if (isShared()) {
+      const ptr = this.ptr;
+      if (!this.#numeric) {
+        throw new TypeError('share: only a numeric-entry tree (entries: \'number\') can be shared: object entries are handles into this thread\'s heap');
+      }
+      if (typeof SharedArrayBuffer === 'undefined') {
+        throw new Error('share: SharedArrayBuffer is not available, so the memory cannot be posted to a Worker: ' +
+          'a page must be cross-origin isolated (Cross-Origin-Opener-Policy: same-origin and ' +
+          'Cross-Origin-Embedder-Policy: require-corp)');
+      }
+      if (core.treeInRcu(ptr) !== 1) core.treeSetRcu(ptr, 1);
+      let sharing = sharings.get(this);
+      if (sharing === undefined) {
+        const { module, memory } = sharedCore();
+        const handle: SharedTreeHandle = {
+          type: SHARED_TREE, module, memory, tree: ptr, pool: this.pool.ptr, keys: this.keyMode,
+          entries: 'number', allocRange: this.isAlloc, attached: new Int32Array(new SharedArrayBuffer(4)),
+        };
+        sharing = { handle, attached: false };
+        sharings.set(this, sharing);
+        sharedCounters.set(ptr, handle.attached);
+      }
+      return sharing.handle as SharedTreeHandle<K>;
+    }
+    throw notShared('share');
+  }
+
+  /**
+   * A tree object over a tree another thread shared (maple-wasm/shared): `handle` is what its
+   * share() returned, posted to this thread. Every read works (load, has, loadMany, find, next,
+   * prev, entries, keys, values, forEach, cursor, MaState walks, emptyArea, size, height), inside
+   * RCU read sections that never block: a read sees, at each index, the entry before or after a
+   * write running in another thread. Writes work too: they take the core's write lock, so they
+   * run one at a time with every other thread's. The tree's pool is `pool`, an object that
+   * cannot be freed. Never frees the tree or pool, not even when collected; detach() when done.
+   * In a Worker the first attach starts the core over the handle's memory (an Error when this
+   * thread already made a tree or pool of its own first). Also works in the thread that shared
+   * the tree (another object over the same tree). TypeError for something not a handle or in the
+   * default build; Error when the tree was freed, left RCU mode, or all 64 reader slots are taken.
+   */
+  static attach<K extends Index = Index>(handle: SharedTreeHandle<K>): MapleTree<number, K> {
+    SHARED: return attachTree<K>(handle);
+    throw notShared('MapleTree.attach');
+  }
+
+  /**
+   * Let go of a tree from MapleTree.attach (maple-wasm/shared): this object's state goes back
+   * and every later use throws UseAfterFreeError; the tree itself stays, its owner's. When the
+   * last attached tree of a Worker detaches, the Worker's core leaves the shared memory
+   * (instanceDetach: its reader slot goes back); anything else made there over that memory
+   * throws from then on, until the next attach. A second call does nothing. TypeError for a tree
+   * that is not attached (free() it instead).
+   */
+  detach(): void {
+    SHARED: {
+      const sharing = sharings.get(this);
+      if (sharing?.attached) {
+        if (this.#ptr === 0) return;
+        attachedFinalizer.unregister(this);
+        core.stateFree(this.#mas);
+        this.#ptr = 0;
+        this.#mas = 0;
+        this.#version++;
+        Atomics.sub(sharing.handle.attached, 0, 1);
+        leave();
+        return;
+      }
+      throw new TypeError('detach: only a tree from MapleTree.attach() detaches; free() a tree made here');
+    }
+    throw notShared('detach');
   }
 
   /**
@@ -1161,6 +1410,11 @@ export class MapleTree<T = unknown, K extends Index = Index> implements Iterable
       throw new Error(`maple tree invalid: ${this.#handles.live} live entry handles but ${counts.size} in the tree`);
     }
   }
+}
+
+/** What share(), attach() and detach() throw in a build whose memory is not shared. */
+function notShared(op: string): TypeError {
+  return new TypeError(`${op}: needs maple-wasm/shared (this memory is not shared)`);
 }
 
 /**

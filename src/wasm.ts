@@ -11,6 +11,8 @@ import coreBytes from 'virtual:maple-core';
 /** The core's exports, as assembly/index.ts declares them. */
 export interface Core {
   memory: WebAssembly.Memory;
+  instanceInit(): number;
+  instanceDetach(): void;
   KEYS: WebAssembly.Global;
   OUT: WebAssembly.Global;
   stateFindBatch(mas: number, limit: number, buf: number): number;
@@ -98,17 +100,20 @@ function readAsString(ptr: number): string {
   return String.fromCharCode(...u16);
 }
 
-function instantiate(): Core {
-  const module = new WebAssembly.Module(coreBytes as BufferSource);
-  const instance = new WebAssembly.Instance(module, {
-    env: {
-      abort(msg: number, file: number, line: number, col: number): never {
-        throw new Error(`maple-wasm core assertion: ${readAsString(msg)} (${readAsString(file)}:${line}:${col})`);
-      },
+function instantiate(module: WebAssembly.Module, given?: WebAssembly.Memory): Core {
+  const env: Record<string, WebAssembly.ImportValue> = {
+    abort(msg: number, file: number, line: number, col: number): never {
+      throw new Error(`maple-wasm core assertion: ${readAsString(msg)} (${readAsString(file)}:${line}:${col})`);
     },
-  });
+  };
+  SHARED: if (WebAssembly.Module.imports(module).some((i) => i.kind === 'memory')) {
+    env.memory = given ?? newSharedMemory();
+    shared = true;
+  }
+  const instance = new WebAssembly.Instance(module, { env });
   const raw = instance.exports as unknown as Core;
   memory = raw.memory;
+  SHARED: if (shared) memory = env.memory as WebAssembly.Memory;
   // Addresses cross the boundary as i32: one above 2 GiB arrives negative. Every export that
   // returns an address is read as unsigned here, so nothing in src/ sees a negative one.
   const core = Object.create(raw) as Core;
@@ -128,8 +133,13 @@ let f64s = new Float64Array(0);
 export let BATCH_CAPACITY = 0;
 
 /** Compile and instantiate the core, once; every module reaches it through `core`. */
-function start(): Core {
-  const real = instantiate();
+function start(module = new WebAssembly.Module(coreBytes as BufferSource), given?: WebAssembly.Memory): Core {
+  const real = instantiate(module, given);
+  SHARED: if (shared) {
+    coreModule = module;
+    memoryBytes = real.linearMemoryBytes;
+    initInstance(real);
+  }
   started = true;
   KEYS = (real.KEYS.value as number) >>> 0;
   OUT = (real.OUT.value as number) >>> 0;
@@ -148,8 +158,14 @@ export let core: Core = new Proxy({} as Core, {
   get: (_target, name) => ((started ? core : start()) as unknown as Record<string | symbol, unknown>)[name],
 });
 
-/** Re-create the views when memory has grown: growth detaches the old buffer (length 0). */
+/**
+ * Re-create the views when memory has grown: growth detaches the old buffer (length 0). A shared
+ * memory's old buffer is not detached (it keeps its old length, and stays valid below it), so
+ * there the lengths are compared: another thread may have grown the memory. (The core's
+ * memory.size is asked: a call into wasm costs a fifth of `memory.buffer` on a shared memory.)
+ */
 function refresh(): void {
+  SHARED: if (shared && f64s.byteLength !== memoryBytes()) f64s = new Float64Array(0);
   if (f64s.length === 0) {
     if (!started) start();
     f64s = new Float64Array(memory.buffer);
@@ -214,4 +230,146 @@ export function readI32(addr: number, count: number): number[] {
   addr >>>= 0;
   const v = mem();
   return Array.from({ length: count }, (_, i) => v.getInt32(addr + i * 4, true));
+}
+
+// ── the shared build: one memory, an instance per thread ──
+
+/** Whether this thread's core runs over a shared memory (the shared build). */
+let shared = false;
+/** The core's linearMemoryBytes (memory.size, in bytes): the shared memory's length now. */
+let memoryBytes: () => number = () => 0;
+/** The compiled shared core, for handles given to other threads. */
+let coreModule: WebAssembly.Module | undefined;
+/** Whether this thread's instance is over another thread's memory (counted as a reader). */
+let joined = false;
+/** Attached trees in this thread (a joined instance leaves the memory when the last detaches). */
+let holds = 0;
+/** This thread's instance after it left the memory (until a new attach). */
+let left: Core | undefined;
+
+/** Largest maxima tried for a new shared memory, in 64 KiB pages (4 GiB, 1 GiB, 256 MiB). */
+const MAXIMA = [65536, 16384, 4096];
+
+/**
+ * A new shared memory for the shared core: 2 pages, growable to 4 GiB (or less where the engine
+ * cannot reserve that much).
+ */
+function newSharedMemory(): WebAssembly.Memory {
+  for (let i = 0; ; i++) {
+    try {
+      return new WebAssembly.Memory({ initial: 2, maximum: MAXIMA[i], shared: true });
+    } catch (e) {
+      if (i === MAXIMA.length - 1) {
+        throw new Error(`maple-wasm/shared: cannot make a shared WebAssembly.Memory (${String(e)}); ` +
+          'in a browser SharedArrayBuffer needs cross-origin isolation (COOP same-origin, COEP require-corp)');
+      }
+    }
+  }
+}
+
+/** instanceInit: this instance's scratch and reader slot; an Error when there is none. */
+function initInstance(real: Core): void {
+  const slot = real.instanceInit();
+  if (slot === -1) throw new Error('maple-wasm/shared: all 64 reader slots of the memory are taken (detach() attached trees in other threads)');
+  if (slot < 0) throw new Error('maple-wasm/shared: memory exhausted: no room for this thread\'s scratch page');
+}
+
+/** Whether the core runs over a shared memory in this thread (starting it). */
+export function isShared(): boolean {
+  if (!started) start();
+  return shared;
+}
+
+/** @internal The compiled core and the memory, for a handle another thread attaches with. */
+export function sharedCore(): { module: WebAssembly.Module; memory: WebAssembly.Memory } {
+  if (!isShared() || coreModule === undefined) throw new TypeError('not the shared build');
+  return { module: coreModule, memory };
+}
+
+/**
+ * Whether `other` is this thread's memory: a memory posted to a thread arrives as a new object
+ * over the same bytes, so a word of this instance's own scratch is changed through one and read
+ * through the other.
+ */
+function sameMemory(other: WebAssembly.Memory): boolean {
+  if (other === memory) return true;
+  if (!(other instanceof WebAssembly.Memory)) return false;
+  const at = OUT + 24;
+  if (other.buffer.byteLength < at + 4) return false;
+  const mine = new Int32Array(memory.buffer, at, 1);
+  const theirs = new Int32Array(other.buffer, at, 1);
+  const old = Atomics.load(mine, 0);
+  let same = true;
+  for (const probe of [0x5a5a_1234, -0x3c3c_0f0f]) {
+    Atomics.store(mine, 0, probe);
+    if (Atomics.load(theirs, 0) !== probe) same = false;
+  }
+  Atomics.store(mine, 0, old);
+  return same;
+}
+
+/**
+ * Start this thread's core over another thread's shared memory (a Worker attaching to a tree
+ * shared with it): an instance of `module` over `given`, counted as an attached reader. Nothing
+ * happens when the core already runs over that memory here. Throws an Error when the core
+ * already started in this thread over another memory (a tree or pool made before the first
+ * attach has its own memory), TypeError when the module is not the shared build's.
+ */
+export function joinMemory(module: WebAssembly.Module, given: WebAssembly.Memory): void {
+  if (!(module instanceof WebAssembly.Module) || !(given instanceof WebAssembly.Memory)) {
+    throw new TypeError('joinMemory: needs a WebAssembly.Module and a WebAssembly.Memory (from share())');
+  }
+  if (!WebAssembly.Module.imports(module).some((i) => i.kind === 'memory')) {
+    throw new TypeError('joinMemory: the module is not the shared build (it imports no memory)');
+  }
+  if (left !== undefined) {
+    if (!sameMemory(given)) {
+      throw new Error('joinMemory: this thread left another shared memory; a thread joins one memory only');
+    }
+    // Back after the last detach: the same instance takes scratch and a slot again.
+    const real = left;
+    initInstance(real);
+    left = undefined;
+    KEYS = (real.KEYS.value as number) >>> 0;
+    OUT = (real.OUT.value as number) >>> 0;
+    core = real;
+    return;
+  }
+  if (started) {
+    if (shared && sameMemory(given)) return;
+    throw new Error('joinMemory: the core already started in this thread over its own memory ' +
+      '(a tree or pool was made here first): attach to a shared tree before making any other');
+  }
+  start(module, given);
+  joined = true;
+}
+
+/** @internal One more attached tree in this thread. */
+export function holdMemory(): void {
+  holds++;
+}
+
+/**
+ * @internal One attached tree fewer. When none is left in a thread whose instance joined another
+ * thread's memory, the instance leaves it (instanceDetach: its reader slot goes back) and every
+ * later use of the core here throws until the next attach; frees still go through (they take
+ * the lock and need no slot), so objects collected later give their memory back.
+ */
+export function releaseHold(before: () => void): void {
+  if (--holds > 0 || !joined) return;
+  before();
+  const real = core;
+  real.instanceDetach();
+  left = real;
+  const frees = new Set(['treeDelete', 'stateFree', 'batchFree', 'poolDropped']);
+  // Throwing when called, not when looked up, so that a detached tree's own check (its address,
+  // an argument) throws first, naming the object.
+  const closed = (): never => {
+    throw new Error('maple-wasm/shared: this thread detached from the shared memory (its last attached ' +
+      'tree was detached); attach a tree again to use it');
+  };
+  core = new Proxy({} as Core, {
+    get: (_target, name) =>
+      typeof name === 'string' && frees.has(name) ? (real as unknown as Record<string, unknown>)[name] : closed,
+  });
 }

@@ -48,6 +48,10 @@ describe('packed tarball', () => {
     expect(files).toContain('./dist/index.cjs');
     expect(files).toContain('./dist/types/index.d.cts');
     expect(files).toContain('./dist/types/fuzz/index.d.cts');
+    expect(files).toContain('./dist/shared.js');
+    expect(files).toContain('./dist/shared.cjs');
+    expect(files).toContain('./dist/types/shared.d.ts');
+    expect(files).toContain('./dist/types/shared.d.cts');
     expect(files).toContain('./dist/maple-fuzz.mjs');
     expect(files).toContain('./dist/maple-explain.mjs');
     expect(files).toContain('./dist/maple-munmap.mjs');
@@ -168,6 +172,37 @@ describe('packed tarball', () => {
     const bad = run(bin, ['--bogus']);
     expect(bad.code).toBe(2);
     expect(bad.out.trim().split('\n')).toHaveLength(1);
+  }, 60_000);
+
+  test('maple-wasm/shared (import and require): a Worker attaches to a tree and reads it', () => {
+    // This thread shares an RCU tree; a Worker (loading the other module format) attaches, reads
+    // and writes, detaches; this thread then sees the Worker's write and validates.
+    const main = (load: string, workerLoad: string): string =>
+      `${load} const { Worker } = require('node:worker_threads'); ` +
+      "const mt = new MapleTree({ entries: 'number', keys: 'number', rcu: true }); " +
+      'for (let i = 0; i < 5000; i++) mt.storeRange(10 * i, 10 * i + 5, i); ' +
+      'const w = new Worker(' + JSON.stringify(`(async () => { ${workerLoad} ` +
+        "const { workerData, parentPort } = await import('node:worker_threads'); " +
+        'const t = MapleTree.attach(workerData); const seen = [t.load(12), t.size, t.find(49_990).entry]; ' +
+        't.storeRange(100_000, 100_009, 77); t.detach(); parentPort.postMessage(seen); })();') +
+      ', { eval: true, workerData: mt.share() }); ' +
+      "w.once('message', (seen) => { mt.synchronize(); mt.validate(); " +
+      'console.log(JSON.stringify([seen, mt.load(100_005), mt.pool.stats().nodesWaiting])); w.terminate(); });';
+    const want = JSON.stringify([[1, 5000, 4999], 77, 0]);
+    // Each Worker loads the other format (an eval'd Worker runs as its parent's -e does).
+    const esm = run(process.execPath, ['--input-type=module', '-e',
+      main("import { MapleTree } from 'maple-wasm/shared'; import { createRequire } from 'node:module'; " +
+        'const require = createRequire(import.meta.url);',
+      "const require = (await import('node:module')).createRequire(process.cwd() + '/'); " +
+        "const { MapleTree } = require('maple-wasm/shared');")]);
+    expect(esm.out.trim()).toBe(want);
+    const cjs = run(process.execPath, ['-e',
+      main("const { MapleTree } = require('maple-wasm/shared');", "const { MapleTree } = await import('maple-wasm/shared');")]);
+    expect(cjs.out.trim()).toBe(want);
+    // The default entry has no shared memory.
+    const plain = run(process.execPath, ['-e', "const { MapleTree } = require('maple-wasm'); " +
+      "try { new MapleTree({ entries: 'number' }).share(); } catch (e) { console.log(e.name, e.message); }"]);
+    expect(plain.out.trim()).toBe('TypeError share: needs maple-wasm/shared (this memory is not shared)');
   }, 60_000);
 
   test('the explain and munmap CLIs run from an install (maple-explain, maple-munmap)', () => {

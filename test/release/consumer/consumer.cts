@@ -8,4 +8,6 @@ const s: string | undefined = mt.load(1);
 const wrong: number = mt.load(1);
 import fuzz = require('maple-wasm/fuzz');
 const replayed: number = fuzz.replay([{ t: 'dup' }], { entries: 'number' }).ops;
-export = { s, wrong, replayed };
+import shared = require('maple-wasm/shared');
+const handle: shared.SharedTreeHandle = new shared.MapleTree<number>({ entries: 'number' }).share();
+export = { s, wrong, replayed, handle };

@@ -36,3 +36,12 @@ const ops: Op[] = [{ t: 'store', tr: 0, api: 'storeRange', a: '10', b: '20', e: 
 const result: RunResult = replay(ops, { entries: 'number' });
 const turns: number = exhaustive(ops).runs;
 export { result, turns, FuzzFailure };
+
+// Trees shared with Workers: maple-wasm/shared (the same API, over a shared memory).
+import { MapleTree as SharedMapleTree, type SharedTreeHandle } from 'maple-wasm/shared';
+const shared = new SharedMapleTree<number, number>({ entries: 'number', keys: 'number', rcu: true });
+const handle: SharedTreeHandle<number> = shared.share();
+const reader: SharedMapleTree<number, number> = SharedMapleTree.attach(handle);
+const seen: number | undefined = reader.load(1);
+reader.detach();
+export { seen };
