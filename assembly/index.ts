@@ -36,7 +36,7 @@ import {
 import { treeSeq as treeSeqOf } from './tree';
 import {
   readerAttach, readerDetach, readersAttached, readLock, readUnlock, readerInside, nodesWaiting,
-  rcuSynchronize, poolWaiting, readRestarts,
+  rcuSynchronize, poolWaiting, readRestarts, readersBesidesFirst,
 } from './rcu';
 import { MT_FLAGS_USE_RCU, treeFlags, setTreeFlags } from './tree';
 
@@ -66,37 +66,46 @@ export let OUT: usize = memory.data(32, 8);
 // @ts-ignore: decorator
 @inline const SCRATCH_BYTES: usize = SC_VISIT + 256 * 8;
 let stateCopy: usize = 0;
-let counted = false;
+let scratchPage: usize = 0;
 
 /**
- * Start this instance over a shared memory (shared build; call once, before anything else):
- * take scratch of its own and a reader slot. The first instance (the one that made the memory)
- * reads without being counted as an attached reader; any later one (a Worker's) is counted, so
- * that retired nodes wait for its read sections. Returns the reader slot, -1 when all are taken,
- * -12 when memory is exhausted; 0 in the build without shared memory.
+ * Start this instance over a shared memory (shared build; call once, before anything else, and
+ * again after instanceDetach to come back): take scratch of its own and a reader slot. Returns
+ * the reader slot, -1 when all are taken, -12 when memory is exhausted; 0 in the build without
+ * shared memory.
  */
 export function instanceInit(): i32 {
   if (!SHARED) return 0;
+  if (scratchPage != 0) return -22; // started already
   lockWrites();
   const first = instanceCount() == 0;
   const scratch = objAlloc(OBJ_PAGE);
   let slot = -12;
   if (scratch != 0) {
-    KEYS = scratch + SC_KEYS;
-    OUT = scratch + SC_OUT;
-    setLoadScratch(scratch + SC_LOAD);
-    setGapScratch(scratch + SC_GAP);
-    stateCopy = scratch + SC_STATE;
-    counted = !first;
-    slot = instanceStart(scratch + SC_VISIT, counted);
+    slot = instanceStart(scratch + SC_VISIT, first);
+    if (slot < 0) {
+      objFree(scratch, OBJ_PAGE);
+    } else {
+      scratchPage = scratch;
+      KEYS = scratch + SC_KEYS;
+      OUT = scratch + SC_OUT;
+      setLoadScratch(scratch + SC_LOAD);
+      setGapScratch(scratch + SC_GAP);
+      stateCopy = scratch + SC_STATE;
+    }
   }
   writeUnlock();
   return slot;
 }
 
-/** This instance is done (its Worker detaches): its reader slot goes back. */
+/** This instance is done (its Worker detaches): its reader slot and its scratch go back. */
 export function instanceDetach(): void {
-  instanceStop(counted);
+  if (!SHARED || scratchPage == 0) return;
+  lockWrites();
+  instanceStop();
+  objFree(scratchPage, OBJ_PAGE);
+  scratchPage = 0;
+  writeUnlock();
 }
 
 /** Take the write lock; forget what this instance remembers of writes if another wrote since. */
@@ -125,7 +134,7 @@ function restoreState(mas: usize): void {
 // ── pools ──
 function poolNewUnlocked(): usize { return poolCreate(); }
 /** One pool counter: 0 pages, 1 nodes in use, 2 nodes free, 3 allocations, 4 frees. */
-export function poolStat(pool: usize, which: i32): f64 {
+function poolStatUnlocked(pool: usize, which: i32): f64 {
   switch (which) {
     case 0: return <f64>poolPages(pool);
     case 1: return <f64>poolNodesInUse(pool);
@@ -140,7 +149,7 @@ export function poolStat(pool: usize, which: i32): f64 {
   return -1;
 }
 /** Nodes reachable from every tree of a pool (for the pool-wide accounting check). */
-export function poolTreeNodes(pool: usize): f64 {
+function poolTreeNodesUnlocked(pool: usize): f64 {
   let sum: f64 = 0;
   for (let t = poolTrees(pool); t != 0; t = treeNext(t)) sum += <f64>treeNodes(t);
   return sum;
@@ -192,7 +201,8 @@ export function treeInRcu(tree: usize): i32 { return (treeFlags(tree) & MT_FLAGS
 /** Claim a reader slot: its number, or -1 when every slot is taken. */
 export function rcuReaderAttach(): i32 { return readerAttach(); }
 export function rcuReaderDetach(slot: i32): void { readerDetach(slot); }
-export function rcuReaders(): u32 { return readersAttached(); }
+/** Readers attached besides the memory's first instance (Workers, simulated readers). */
+export function rcuReaders(): u32 { return readersBesidesFirst(); }
 /** rcu_read_lock / rcu_read_unlock for a reader slot (simulated readers, tests). */
 export function rcuReadLock(slot: i32): void { readLock(slot); }
 export function rcuReadUnlock(slot: i32): void { readUnlock(slot); }
@@ -700,5 +710,17 @@ export function treeLoadMany(tree: usize, keys: usize, out: usize, n: i32, big: 
   readBegin();
   const r = treeLoadManyOnce(tree, keys, out, n, big, numeric);
   readEnd();
+  return r;
+}
+export function poolStat(pool: usize, which: i32): f64 {
+  lockWrites();
+  const r = poolStatUnlocked(pool, which);
+  writeUnlock();
+  return r;
+}
+export function poolTreeNodes(pool: usize): f64 {
+  lockWrites();
+  const r = poolTreeNodesUnlocked(pool);
+  writeUnlock();
   return r;
 }

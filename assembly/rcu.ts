@@ -17,7 +17,8 @@
 // Everything lives in linear memory, shared by every instance over a shared memory:
 //   RCU block: 0 epoch u32 · 4 readers attached u32 · 8 limbo head page · 12 limbo tail page ·
 //              16 nodes waiting u32 · 20 write lock u32 · 24 instances u32 ·
-//              28 the instance that last took the write lock (its id + 1)
+//              28 the instance that last took the write lock (its id + 1) ·
+//              32 the reader slot of the memory's first instance + 1 (0: none)
 //   reader slots (MAX_READERS): 0 claimed u32 · 4 epoch announced (0: outside a read section)
 //   limbo pages (4 KiB, oldest first): 0 next page · 4 first live record · 8 records written ·
 //              records of 16 bytes from 16: node u32, pool u32, epoch u32
@@ -33,7 +34,7 @@ import { nodeFree, objAlloc, objFree, OBJ_PAGE, adjustPoolInUse } from './pool';
 // @ts-ignore: decorator
 @inline export const MAX_READERS: i32 = 64;
 
-const RCU: usize = memory.data(32, 16);
+const RCU: usize = memory.data(48, 16);
 const READERS: usize = memory.data(MAX_READERS * 8, 16);
 
 // @ts-ignore: decorator
@@ -52,6 +53,8 @@ const READERS: usize = memory.data(MAX_READERS * 8, 16);
 @inline const R_INSTANCES: usize = 24;
 // @ts-ignore: decorator
 @inline const R_HOLDER: usize = 28;
+// @ts-ignore: decorator
+@inline const R_FIRST: usize = 32;
 
 // @ts-ignore: decorator
 @inline const LIMBO_FIRST: usize = 16;
@@ -151,8 +154,23 @@ export function readerDetach(slot: i32): void {
   astore32(slotAddr(slot), 0);
 }
 
-/** Readers attached now. */
+/** Reader slots claimed now (simulated readers and every started instance). */
 export function readersAttached(): u32 { return aload32(RCU + R_ATTACHED); }
+
+/** Readers attached besides the memory's first instance (which reads without others present). */
+export function readersBesidesFirst(): u32 {
+  const first = aload32(RCU + R_FIRST);
+  return readersAttached() - <u32>(first != 0 && aload32(slotAddr(<i32>first - 1)) != 0);
+}
+
+/**
+ * Whether a slot other than this instance's own is claimed: some reader may be inside a node a
+ * write replaces, so the node must wait for a grace period instead of being freed at once.
+ */
+// @ts-ignore: decorator
+@inline export function othersAttached(): bool {
+  return readersAttached() > <u32>(mySlot >= 0);
+}
 
 /**
  * Whether writes to a tree must leave readers' nodes alone: the tree is in RCU mode, or, in the
@@ -162,7 +180,7 @@ export function readersAttached(): u32 { return aload32(RCU + R_ATTACHED); }
  */
 // @ts-ignore: decorator
 @inline export function writesForReaders(inRcu: bool): bool {
-  return inRcu || (SHARED && readersAttached() > 0);
+  return inRcu || (SHARED && othersAttached());
 }
 
 /** rcu_read_lock: announce the epoch this reader's walks start in. */
@@ -201,7 +219,7 @@ export function poolWaiting(pool: usize): u32 {
  * period of the current epoch ends. The caller has already published its replacement.
  */
 export function retireNode(pool: usize, node: usize): void {
-  if (readersAttached() == 0) {
+  if (!othersAttached()) {
     nodeFree(pool, node);
     return;
   }
@@ -323,28 +341,31 @@ let restarts: u32 = 0;
 
 /**
  * Start this instance over a shared memory: claim a reader slot and take `scratch` (VISIT_MAX * 8
- * bytes of this instance's own) for the visited nodes. `counted` says whether the slot counts as
- * an attached reader: the first instance's does not, so that with nobody else attached retired
- * nodes are freed at once. Returns the slot, or -1 when every slot is taken.
+ * bytes of this instance's own) for the visited nodes. Returns the slot, or -1 when every slot
+ * is taken. Every instance's slot counts: a write frees a node at once only when no slot but
+ * the writer's own is claimed.
  */
-export function instanceStart(scratch: usize, counted: bool): i32 {
+export function instanceStart(scratch: usize, first: bool): i32 {
   let slot = -1;
   for (let s = 0; s < MAX_READERS && slot < 0; s++) if (acas32(slotAddr(s), 0, 1) == 0) slot = s;
   if (slot < 0) return -1;
   astore32(slotAddr(slot) + 4, 0);
-  if (counted) aadd32(RCU + R_ATTACHED, 1);
+  aadd32(RCU + R_ATTACHED, 1);
+  if (first) astore32(RCU + R_FIRST, <u32>slot + 1);
   mySlot = slot;
   visitBuf = scratch;
   return slot;
 }
 
 /** This instance leaves (its thread detaches): its slot is given back. */
-export function instanceStop(counted: bool): void {
+export function instanceStop(): void {
   if (mySlot < 0) return;
+  if (aload32(RCU + R_FIRST) == <u32>mySlot + 1) astore32(RCU + R_FIRST, 0);
   astore32(slotAddr(mySlot) + 4, 0);
-  if (counted) aadd32(RCU + R_ATTACHED, <u32>-1);
+  aadd32(RCU + R_ATTACHED, <u32>-1);
   astore32(slotAddr(mySlot), 0);
   mySlot = -1;
+  visitBuf = 0;
 }
 
 /** Note a node a read entered (shared build; nothing otherwise). */

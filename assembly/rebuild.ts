@@ -46,7 +46,7 @@ import { propagateGap, setChildGaps } from './gap';
 import { nodeAlloc, nodeFree, GFP_NOWAIT } from './pool';
 import { reservePop, reservePush } from './prealloc';
 import { masBulk } from './walk';
-import { retireNode, readersAttached, astore64, rcuWriteDone, writesForReaders } from './rcu';
+import { retireNode, othersAttached, astore64, rcuWriteDone, writesForReaders } from './rcu';
 
 /** The two walk paths of a write: to its first and to its last node at every level. */
 export const LPATH: usize = memory.data(<i32>(MAPLE_HEIGHT_MAX * <i32>LEVEL_SIZE), 16);
@@ -125,7 +125,7 @@ export function takeReserved(): usize {
 
 /** A node the write no longer needs: back to a bulk-loading state's reserve, else the pool. */
 function releaseNode(node: usize): void {
-  if (wrMas != 0 && masBulk(wrMas) && readersAttached() == 0) reservePush(wrMas, node);
+  if (wrMas != 0 && masBulk(wrMas) && !othersAttached()) reservePush(wrMas, node);
   else retireNode(wrPool, node);
 }
 

@@ -107,3 +107,27 @@ describe('RCU mode with reader threads (shared build)', () => {
     await stress({ readers: 1, ranges: 2_000, seconds: SECONDS || 3, faults: true, seed: 3 });
   });
 });
+
+describe('instances over a shared memory', () => {
+  it('a Worker-side instance that attaches and detaches 3,000 times takes no memory for good', () => {
+    const module = new WebAssembly.Module(wasm);
+    const memory = new WebAssembly.Memory({ initial: 2, maximum: 65536, shared: true });
+    const make = () => new WebAssembly.Instance(module, { env: { memory, abort() { throw new Error('core abort'); } } })
+      .exports as Record<string, (...a: number[]) => number>;
+    const first = make();
+    expect(first.instanceInit()).toBe(0);
+    const other = make();
+    expect(other.instanceInit()).toBe(1);
+    expect(other.instanceInit()).toBe(-22); // started already
+    expect(first.rcuReaders()).toBe(1);
+    other.instanceDetach();
+    expect(first.rcuReaders()).toBe(0);
+    const bytes = first.linearMemoryBytes();
+    for (let i = 0; i < 3000; i++) {
+      expect(other.instanceInit()).toBe(1); // the same slot, the same scratch page again
+      other.instanceDetach();
+    }
+    expect(first.linearMemoryBytes()).toBe(bytes);
+    expect(first.rcuReaders()).toBe(0);
+  });
+});
