@@ -103,8 +103,9 @@ export function wrPrepare(tree: usize, first: u64, last: u64, entry: u64): i32 {
  * again); -1 otherwise.
  */
 export function wrPrepared(tree: usize, first: u64, last: u64, entry: u64): i32 {
+  // A thread attaching since changes how the write must go (writesForReaders): decide again.
   if (tree != askTree || first != askFirst || last != askLast || entry != askEntry ||
-      treeSeq(tree) != askSeq) return -1;
+      treeSeq(tree) != askSeq || writesForReaders(mtInRcu(tree)) != wrRcu) return -1;
   return wrType;
 }
 

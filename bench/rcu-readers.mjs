@@ -1,11 +1,12 @@
 // RCU readers beside a writer (maple-wasm/shared): reads per second of one reader Worker while
 // the main thread churns the tree (W7's clear + restore of three ranges), against the same
-// reader with the writer idle; and the writer's churn rate with and without the reader.
+// reader with the writer idle; and the writer's churn rate with and without the reader, and with
+// the reader attached but idle (grace periods without read traffic).
 //
-//   node bench/rcu-readers.mjs [N] [seconds]        (default N = 1,000,000, 3 s a run)
+//   node bench/rcu-readers.mjs [N] [seconds] [rounds]   (default 1,000,000 ranges, 3 s, 3 rounds)
 //
 // Needs a built dist/ (npm run build). Each configuration runs in a process of its own, three
-// rounds alternating. The tree is W1's ([16i, 16i + 9] holds i + 1) in RCU mode; the churn
+// rounds alternating (more on a noisy machine). The tree is W1's ([16i, 16i + 9] holds i + 1) in RCU mode; the churn
 // restores what it clears, so every load can be checked against its index, and is.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -16,7 +17,7 @@ const self = fileURLToPath(import.meta.url);
 if (!isMainThread) {
   // The reader: attach, load random indices until told to stop, check every answer.
   const { MapleTree } = await import('../dist/shared.js');
-  const { handle, flags, N } = workerData;
+  const { handle, flags, N, idle } = workerData;
   const t = MapleTree.attach(handle);
   let seed = 12345;
   let loads = 0;
@@ -24,6 +25,7 @@ if (!isMainThread) {
   let wrong = 0;
   parentPort.postMessage('ready');
   while (Atomics.load(flags, 0) === 0) { /* wait for the start */ }
+  while (idle && Atomics.load(flags, 0) === 1) Atomics.wait(flags, 0, 1, 50);
   while (Atomics.load(flags, 0) === 1) {
     for (let k = 0; k < 1024; k++) {
       seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
@@ -51,7 +53,7 @@ if (!isMainThread) {
   let reader;
   let done;
   if (mode !== 'churn') {
-    reader = new Worker(self, { workerData: { handle: mt.share(), flags, N } });
+    reader = new Worker(self, { workerData: { handle: mt.share(), flags, N, idle: mode === 'idle' } });
     await new Promise((r) => reader.once('message', r));
     done = new Promise((r) => reader.once('message', r));
   }
@@ -87,9 +89,10 @@ if (!isMainThread) {
 } else {
   const N = Number(process.argv[2] ?? 1_000_000);
   const seconds = Number(process.argv[3] ?? 3);
+  const ROUNDS = Number(process.argv[4] ?? 3);
   const best = {};
-  for (let round = 0; round < 3; round++) {
-    for (const mode of ['read', 'churn', 'both']) {
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const mode of ['read', 'churn', 'both', 'idle']) {
       const r = spawnSync(process.execPath, [self, `--mode=${mode}`, String(N), String(seconds)], { encoding: 'utf8' });
       if (r.status !== 0) throw new Error(`${mode}: ${r.stderr}`);
       const j = JSON.parse(r.stdout);
@@ -100,10 +103,11 @@ if (!isMainThread) {
     }
   }
   const M = (x) => (x / 1e6).toFixed(2).padStart(6);
-  console.log(`N = ${N}, ${seconds} s a run, best of 3 rounds, each configuration in its own process`);
+  console.log(`N = ${N}, ${seconds} s a run, best of ${ROUNDS} rounds, each configuration in its own process`);
   console.log(`reader alone:          ${M(best.read.readsPerSec)} M loads/s`);
   console.log(`reader while churning: ${M(best.both.readsPerSec)} M loads/s  (${(best.both.readsPerSec / best.read.readsPerSec).toFixed(2)}x alone)`);
   console.log(`churn alone:           ${M(best.churn.churnPerSec)} M churns/s (4 writes each)`);
   console.log(`churn beside reader:   ${M(best.both.churnPerSec)} M churns/s  (${(best.both.churnPerSec / best.churn.churnPerSec).toFixed(2)}x alone)`);
+  console.log(`churn, reader idle:    ${M(best.idle.churnPerSec)} M churns/s  (${(best.idle.churnPerSec / best.churn.churnPerSec).toFixed(2)}x alone: the grace periods' share, no read traffic)`);
   console.log('every load checked against its index: 0 wrong; after synchronize nothing waits and no node is lost');
 }
