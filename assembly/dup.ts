@@ -10,7 +10,7 @@ import {
   setParent, setRootParent,
 } from './node';
 import {
-  treeRoot, setTreeRoot, treeHeight, setTreeHeight, treeNodes, treePool, addTreeNodes, bumpGen,
+  treeRoot, setTreeRoot, treeHeight, setTreeHeight, treeNodes, treePool, addTreeNodes, bumpGen, seqWriteBegin, seqWriteEnd,
   treeCount, setTreeCount,
 } from './tree';
 import { nodeAlloc, nodeFree, setAllocContext } from './pool';
@@ -62,8 +62,10 @@ function freeCopy(enode: u64, max: u64, pool: usize): void {
 export function mtDup(src: usize, dst: usize, gfp: u32): i32 {
   const height = treeHeight(src);
   if (height == 0) {
+    seqWriteBegin(dst);
     setTreeRoot(dst, treeRoot(src), false);
     setTreeCount(dst, treeCount(src));
+    seqWriteEnd(dst);
     return 0;
   }
   copied = 0;
@@ -75,12 +77,14 @@ export function mtDup(src: usize, dst: usize, gfp: u32): i32 {
     if (root != 0) freeCopy(root, MAPLE_MAX, pool);
     return -ENOMEM;
   }
+  seqWriteBegin(dst);
   bumpGen(dst);
+  setRootParent(mteToNode(root), dst);
   setTreeRoot(dst, root, true);
   setTreeHeight(dst, height);
-  setRootParent(mteToNode(root), dst);
   addTreeNodes(dst, copied);
   setTreeCount(dst, treeCount(src));
+  seqWriteEnd(dst);
   if (copied != <i32>treeNodes(src)) unreachable();
   return 0;
 }

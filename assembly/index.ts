@@ -33,7 +33,7 @@ import {
   writeLock, writeUnlock, instanceCount, instanceStart, instanceStop, readBegin, readValid, readEnd,
   inReader,
 } from './rcu';
-import { treeSeq as treeSeqOf } from './tree';
+import { treeSeq as treeSeqOf, seqWriteBegin, seqWriteEnd } from './tree';
 import {
   readerAttach, readerDetach, readersAttached, readLock, readUnlock, readerInside, nodesWaiting,
   rcuSynchronize, poolWaiting, readRestarts, readersBesidesFirst,
@@ -177,14 +177,18 @@ export function preallocFitReset(): void { fitReset(); }
 // ── trees ──
 function treeNewUnlocked(pool: usize, flags: u32): usize { return treeCreate(pool, flags); }
 function treeDestroyUnlocked(tree: usize): void {
+  seqWriteBegin(tree);
   freeTree(tree);
   setTreeCount(tree, 0);
+  seqWriteEnd(tree);
 }
 /** Non-NULL ranges the tree holds (O(1): a count every write keeps). */
 export function treeCount(tree: usize): f64 { return <f64>treeCountOf(tree); }
 function treeDeleteUnlocked(tree: usize): void {
   const pool = treePool(tree);
+  seqWriteBegin(tree);
   freeTree(tree);
+  seqWriteEnd(tree);
   treeRelease(tree);
   poolSettle(pool);
 }

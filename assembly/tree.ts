@@ -7,8 +7,9 @@
 //   28 nodes u32   nodes reachable from the root, kept exact by every write
 //   32 gen u32     changes whenever the tree's shape changes (any node added, freed or moved),
 //                  so a walk path recorded under one gen is still right under the same gen
-//   36 seq u32     changes with every write of any kind (a slot written in place too), so an
-//                  ma_state can tell that the tree changed since it last looked
+//   36 seq u32     bumped before and after every write of any kind (a slot written in place
+//                  too): odd while one is in progress, so an ma_state can tell that the tree
+//                  changed, or is changing, since it last looked
 //   40 count u32   non-NULL ranges the tree holds, kept exact by every write (wrCommit adds the
 //                  delta wrPrepare worked out; destroy zeroes it; dup copies it)
 //
@@ -16,8 +17,8 @@
 //   0 enode u64 · 8 min u64 · 16 max u64 · 24 offset i32 (slot taken or held) · 28 end i32
 
 import { objAlloc, objFree, OBJ_SMALL, poolTrees, setPoolTrees } from './pool';
-import { MAPLE_MAX } from './config';
-import { aload64, astore64, rcuVisit } from './rcu';
+import { MAPLE_MAX, SHARED } from './config';
+import { aload32, aload64, astore64, rcuVisit } from './rcu';
 import {
   mteToNode, mteIsLeaf, mteDataEnd, mteSlot, mtePivotSlot, mtePrefetchSlots, slotMin, slotMax,
   MAPLE_RANGE_64, MAPLE_ARANGE_64,
@@ -50,19 +51,32 @@ const GEN_COUNTER: usize = memory.data(8, 8);
 
 // @ts-ignore: decorator
 @inline export function treeGen(tree: usize): u32 { return load<u32>(tree, T_GEN); }
-/** The tree's shape changed: every recorded path of it is stale. */
+/** The tree's shape changed: every recorded path of it is stale (a write in progress). */
 export function bumpGen(tree: usize): void {
   const gen = load<u32>(GEN_COUNTER) + 1;
   store<u32>(GEN_COUNTER, gen);
   store<u32>(tree, gen, T_GEN);
-  bumpSeq(tree);
 }
 
+// The write sequence is odd while a write is in progress and even between writes: every write
+// (wrCommit, destroy, dup into the tree) bumps it once before it changes anything and once
+// after. An ma_state remembers the sequence it last looked at (an even one, or it walks again
+// next time); in the shared build a reader in another thread that finds the same even
+// sequence after entering its read section knows no write has started since, so no node of
+// its path can have been retired, let alone freed. (Bumping only at the end would let a write
+// that began earlier retire a node on the path and free it while the reader uses it.)
 // @ts-ignore: decorator
-@inline export function treeSeq(tree: usize): u32 { return load<u32>(tree, T_SEQ); }
-/** The tree was written: every ma_state positioned in it must look again. */
+@inline export function treeSeq(tree: usize): u32 { return aload32(tree + T_SEQ); }
 // @ts-ignore: decorator
-@inline export function bumpSeq(tree: usize): void { store<u32>(tree, load<u32>(tree, T_SEQ) + 1, T_SEQ); }
+@inline function bumpSeq(tree: usize): void {
+  if (SHARED) atomic.add<u32>(tree + T_SEQ, 1); else store<u32>(tree, load<u32>(tree, T_SEQ) + 1, T_SEQ);
+}
+/** A write of the tree begins (the sequence becomes odd). */
+// @ts-ignore: decorator
+@inline export function seqWriteBegin(tree: usize): void { bumpSeq(tree); }
+/** The write ends (the sequence becomes even again). */
+// @ts-ignore: decorator
+@inline export function seqWriteEnd(tree: usize): void { bumpSeq(tree); }
 
 /** MT_FLAGS_ALLOC_RANGE: internal nodes track gaps (arange_64). */
 // @ts-ignore: decorator

@@ -30,7 +30,7 @@
 // since it took its position is walked again from its index first (masRevalidate): the kernel
 // leaves that to its locking rules, a library must never read a node that changed under it.
 
-import { MAPLE_MAX, DEBUG } from './config';
+import { MAPLE_MAX, DEBUG, SHARED } from './config';
 import {
   mteIsLeaf, mtePrefetchSlots, slotAt, slotMin, slotMax, mteSlot, mtePivotSlot, maPivotSlot,
   mteIsDead, mteToNode,
@@ -353,7 +353,8 @@ export function masWalk(mas: usize): u64 {
  */
 export function masRevalidate(mas: usize): void {
   const tree = masTree(mas);
-  if (load<u32>(mas, S_SEQ) == treeSeq(tree)) return;
+  const seq = treeSeq(tree);
+  if (load<u32>(mas, S_SEQ) == seq && (seq & 1) == 0) return;
   const s = masStatus(mas);
   if (hasNode(mas) && treeHasNodes(tree)) {
     rangeWalk(mas);
@@ -803,10 +804,17 @@ export let batchStoppedBig = false;
       // The whole rest of the leaf fits the limit, the buffer and the f64 records: no per-entry
       // tests but the NULL one.
       for (; off <= end; off++) {
-        const slot = slotAt(node, off);
+        let slot = slotAt(node, off);
         if (slot == 0) continue;
         const lo = slotMin(node, off, lmin);
         const hi = slotMax(node, off, end, lmax);
+        if (SHARED) {
+          // A writer in another thread writes a slot before the pivot that gives it its range,
+          // so the slot read after the pivots holds an entry the range belongs to (the first
+          // read only skips NULLs cheaply): read it again.
+          slot = slotAt(node, off);
+          if (slot == 0) continue;
+        }
         if (hi < from) continue;
         emitSafe(buf, n++, lo > from ? lo : from, hi, slot, columns, cap);
         from = hi + 1;
@@ -816,11 +824,15 @@ export let batchStoppedBig = false;
     } else {
       if (DEBUG) assert(n < cap, 'batch: record past the buffer');
       for (; off <= end; off++) {
-        const slot = slotAt(node, off);
+        let slot = slotAt(node, off);
         if (slot == 0) continue;
         let lo = slotMin(node, off, lmin);
         if (lo > max) { stop = true; break; }
         const hi = slotMax(node, off, end, lmax);
+        if (SHARED) {
+          slot = slotAt(node, off); // after the pivots, as above
+          if (slot == 0) continue;
+        }
         if (hi < from) continue;
         if (lo < from) lo = from;
         if (columns && hi > MAX_SAFE) { batchStoppedBig = true; stop = true; break; }

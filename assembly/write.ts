@@ -28,7 +28,7 @@ import { astore64, rcuWriteDone, writesForReaders } from './rcu';
 import { propagateGap } from './gap';
 import {
   treeRoot, setTreeRoot, treeHeight, setTreeHeight, treePool, addTreeNodes, treeGen, bumpGen,
-  bumpSeq, treeSeq, mtIsAlloc, mtInRcu, addTreeCount,
+  seqWriteBegin, seqWriteEnd, treeSeq, mtIsAlloc, mtInRcu, addTreeCount,
   mtWalk, lvl, lvNode, lvEnode, lvMin, lvMax, lvOffset, lvEnd, setLevel, setLvOffset, LEVEL_SIZE,
 } from './tree';
 import { setAllocContext, emergencyTopUp } from './pool';
@@ -319,6 +319,7 @@ export function wrRequest(type: i32): i32 {
  * reserve holds wrRequest(type) nodes.
  */
 export function wrCommit(tree: usize, type: i32, mas: usize, request: i32): i32 {
+  seqWriteBegin(tree);
   wrBegin(tree);
   useReserve(mas);
   let r = 0;
@@ -353,7 +354,7 @@ export function wrCommit(tree: usize, type: i32, mas: usize, request: i32): i32 
     addTreeCount(tree, wrDelta);
     recordFit(type, request, nodesTaken());
   }
-  bumpSeq(tree);
+  seqWriteEnd(tree);
   rcuWriteDone();
   return r;
 }
