@@ -10,7 +10,7 @@ import {
   setParent, setRootParent,
 } from './node';
 import {
-  treeRoot, setTreeRoot, treeHeight, setTreeHeight, treeNodes, treePool, addTreeNodes, bumpGen, seqWriteBegin, seqWriteEnd,
+  treeRoot, setTreeRoot, treeHeight, setTreeHeight, treeNodes, treePool, addTreeNodes, bumpGen, seqWriteBegin, seqWriteEnd, treeFlags, setTreeFlags,
   treeCount, setTreeCount,
 } from './tree';
 import { nodeAlloc, nodeFree, setAllocContext } from './pool';
@@ -63,6 +63,7 @@ export function mtDup(src: usize, dst: usize, gfp: u32): i32 {
   const height = treeHeight(src);
   if (height == 0) {
     seqWriteBegin(dst);
+    setTreeFlags(dst, treeFlags(src)); // all of them, RCU mode too, as mas_dup_build
     setTreeRoot(dst, treeRoot(src), false);
     setTreeCount(dst, treeCount(src));
     seqWriteEnd(dst);
@@ -79,6 +80,7 @@ export function mtDup(src: usize, dst: usize, gfp: u32): i32 {
   }
   seqWriteBegin(dst);
   bumpGen(dst);
+  setTreeFlags(dst, treeFlags(src)); // all of them, RCU mode too, as mas_dup_build
   setRootParent(mteToNode(root), dst);
   setTreeRoot(dst, root, true);
   setTreeHeight(dst, height);

@@ -235,9 +235,8 @@ export class NodePool {
  * retired node waits. Throws an Error after timeoutMs if a reader stays inside a read section.
  */
 export function synchronizeRcu(timeoutMs = 10_000): void {
-  if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0)) {
-    throw new RangeError(`timeoutMs must be a non-negative number, got ${String(timeoutMs)}`);
-  }
+  if (typeof timeoutMs !== 'number') throw new TypeError(`timeoutMs must be a number, got ${typeof timeoutMs}`);
+  if (!(timeoutMs >= 0)) throw new RangeError(`timeoutMs must be a non-negative number, got ${String(timeoutMs)}`);
   const deadline = Date.now() + timeoutMs;
   let spins = 0;
   for (let waiting = core.rcuSync(); waiting > 0; waiting = core.rcuSync()) {

@@ -372,6 +372,31 @@ function checkHandle(h: unknown): SharedTreeHandle {
 }
 
 /** MapleTree.attach: a tree object over the handle's tree, in this thread (see attach). */
+/** Trees attached in this thread, detached when its process (a Node Worker's) exits. */
+const attachedHere = new Set<WeakRef<MapleTree<number, Index>>>();
+let exitHooked = false;
+
+/**
+ * A Worker that ends without detach() would keep its reader slot and its count of attached trees
+ * for good (the owner's free() then EBUSY for ever): in Node, where a Worker's exit (its loop
+ * running dry, process.exit, an uncaught error) emits 'exit' on its process, detach what is
+ * left then. Browsers have no such event: detach() in a finally there.
+ */
+function detachAtExit(tree: MapleTree<number, Index>): void {
+  const ref = new WeakRef(tree);
+  attachedHere.add(ref);
+  if (exitHooked) return;
+  const proc = (globalThis as { process?: { once?: (e: string, f: () => void) => void } }).process;
+  if (typeof proc?.once !== 'function') return;
+  exitHooked = true;
+  proc.once('exit', () => {
+    for (const r of attachedHere) {
+      try { r.deref()?.detach(); } catch { /* already detached */ }
+    }
+    attachedHere.clear();
+  });
+}
+
 function attachTree<K extends Index>(h: unknown): MapleTree<number, K> {
   const handle = checkHandle(h);
   joinMemory(handle.module as WebAssembly.Module, handle.memory as WebAssembly.Memory);
@@ -383,7 +408,9 @@ function attachTree<K extends Index>(h: unknown): MapleTree<number, K> {
       throw new Error('MapleTree.attach: the tree left RCU mode (clearInRcu) after it was shared; share() it again');
     }
     attaching = handle;
-    return newTree<number, K>(undefined);
+    const tree = newTree<number, K>(undefined);
+    detachAtExit(tree);
+    return tree;
   } catch (e) {
     Atomics.sub(handle.attached, 0, 1);
     leave();
@@ -609,7 +636,10 @@ export class MapleTree<T = unknown, K extends Index = Index> implements Iterable
     this.#version++;
   }
 
-  /** mt_dup: a structural copy in the same pool, sharing no nodes. ENOMEM leaves no copy. */
+  /**
+   * mt_dup: a structural copy in the same pool, sharing no nodes, with the same flags (RCU mode
+   * and allocation range included, as mas_dup_build copies ma_flags). ENOMEM leaves no copy.
+   */
   dup(): MapleTree<T, K> {
     const copy = newTree<T, K>({ pool: this.pool, entries: this.entryMode, allocRange: this.isAlloc,
       keys: this.keyMode });
@@ -708,6 +738,14 @@ export class MapleTree<T = unknown, K extends Index = Index> implements Iterable
   loadMany(indices: Indices, out?: Float64Array): Float64Array | (T | undefined)[] {
     if (!(indices instanceof Float64Array || indices instanceof BigUint64Array || Array.isArray(indices))) {
       throw new TypeError('loadMany: indices must be a Float64Array, a BigUint64Array or an array of numbers');
+    }
+    if (this.#numberKeys && indices instanceof BigUint64Array) {
+      // load() refuses such a key on a keys: 'number' tree; so does the batch
+      for (let k = 0; k < indices.length; k++) {
+        if (indices[k] > 9007199254740991n) {
+          throw new RangeError(`loadMany: indices[${k}] must be at most 2^53 - 1 (keys: 'number'), got ${indices[k]}`);
+        }
+      }
     }
     const tree = this.ptr;
     if (this.#numeric) {
@@ -1175,6 +1213,7 @@ export class MapleTree<T = unknown, K extends Index = Index> implements Iterable
         this.#mas = 0;
         this.#version++;
         Atomics.sub(sharing.handle.attached, 0, 1);
+        for (const r of attachedHere) if (r.deref() === (this as unknown)) attachedHere.delete(r);
         leave();
         return;
       }

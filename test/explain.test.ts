@@ -303,3 +303,22 @@ describe('explainErase and insert', () => {
     mt.free();
   });
 });
+
+describe('explain in RCU mode', () => {
+  test('dup() keeps RCU mode (mas_dup_build copies ma_flags), so explain() answers as the real write', () => {
+    const mt = new MapleTree<number>({ entries: 'number', rcu: true });
+    for (let i = 0; i < 5; i++) mt.storeRange(16 * i, 16 * i + 9, i);
+    expect(mt.dup().inRcu).toBe(true);
+    expect(new MapleTree({ entries: 'number', allocRange: true }).dup().inRcu).toBe(false);
+    // The append position: an append outside RCU mode, a node store into a new leaf in it.
+    const x = mt.explain(100, 109, 7);
+    expect(x.storeType).toBe('node_store');
+    expect(x.nodeRequest).toBe(1);
+    const before = mt.pool.stats().allocations;
+    const mas = new MaState(mt, 100, 109);
+    mas.store(7);
+    expect(mas.storeType).toBe(x.storeType);
+    expect(mt.pool.stats().allocations - before).toBe(1);
+    mt.validate();
+  });
+});

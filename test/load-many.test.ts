@@ -77,3 +77,13 @@ describe('loadMany refuses bad input', () => {
     mt.validate();
   });
 });
+
+describe('loadMany on a keys: number tree', () => {
+  test('a BigUint64Array index above 2^53 - 1 is a RangeError, as for load()', () => {
+    const mt = new MapleTree<number, number>({ entries: 'number', keys: 'number' });
+    mt.storeRange(0, 9, 1);
+    expect(() => mt.load(2 ** 53 as number)).toThrow(RangeError);
+    expect(() => mt.loadMany(new BigUint64Array([5n, 2n ** 64n - 1n]))).toThrow(/indices\[1\] must be at most 2\^53 - 1/);
+    expect(Array.from(mt.loadMany(new BigUint64Array([5n, 10n])))).toEqual([1, NaN]);
+  });
+});

@@ -370,3 +370,18 @@ describe('maple-wasm/shared in one thread', () => {
     mt.free();
   });
 });
+
+describe('a Worker that ends without detach()', () => {
+  test.each(['return', 'exit', 'throw'])('is detached when it ends (%s)', async (how) => {
+    const mt = build(10);
+    const handle = mt.share();
+    const w = new Worker(new URL('./shared/exit-worker.mjs', import.meta.url), { workerData: { handle, how } });
+    w.on('error', () => { /* the 'throw' case */ });
+    const exited = new Promise((r) => w.once('exit', r));
+    expect(await new Promise((r) => w.once('message', r))).toBe(0);
+    await exited;
+    expect(Atomics.load(handle.attached, 0)).toBe(0);
+    expectPoolSettled(mt);
+    mt.free(); // not EBUSY: nothing is attached any more
+  });
+});
