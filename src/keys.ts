@@ -50,6 +50,9 @@ export function compare(a: Index, b: Index): number {
 /** The f64 that carries a checked index across the boundary, using KEYS slot `slot` if needed. */
 export function wire(x: Index, slot: number): number {
   if (typeof x === 'number') return x;
+  // ULONG_MAX, every walk's default limit, crosses as Infinity: the core's f64 -> u64 conversion
+  // saturates (nontrapping-f2i) to 2^64 - 1, so no key needs writing into linear memory.
+  if (x === ULONG_MAX) return Infinity;
   putKey(slot, x);
   return NaN;
 }
