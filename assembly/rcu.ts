@@ -11,11 +11,12 @@
 // and advances the epoch when it ends; a node stamped e may be freed once no slot holds an epoch
 // at or below e. A reader that read the epoch before the write advanced it but announced it
 // after the writer looked at its slot cannot hold such a node: its walks start after the new
-// node was published (all accesses here are sequentially consistent atomics). With no reader
-// attached at all, a retired node is freed at once, as outside RCU mode.
+// node was published (all accesses here are sequentially consistent atomics). With no slot
+// claimed but the writer's own, a retired node is freed at once, as outside RCU mode.
 //
 // Everything lives in linear memory, shared by every instance over a shared memory:
-//   RCU block: 0 epoch u32 · 4 readers attached u32 · 8 limbo head page · 12 limbo tail page ·
+//   RCU block: 0 epoch u32 · 4 reader slots claimed u32 (instances and simulated readers) ·
+//              8 limbo head page · 12 limbo tail page ·
 //              16 nodes waiting u32 · 20 write lock u32 · 24 instances u32 ·
 //              28 the instance that last took the write lock (its id + 1) ·
 //              32 the reader slot of the memory's first instance + 1 (0: none) ·
