@@ -231,7 +231,7 @@ export function poolWaiting(pool: usize): u32 {
 
 /**
  * A node a write just unlinked: marked dead at once (a reader that reads it from now on walks
- * again from the root), freed at once when no reader is attached, else kept until the grace
+ * again from the root), freed at once when no other reader is attached, else kept until the grace
  * period of the current epoch ends. The caller has already published its replacement.
  */
 export function retireNode(pool: usize, node: usize): void {
