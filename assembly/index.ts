@@ -108,6 +108,18 @@ export function instanceDetach(): void {
   writeUnlock();
 }
 
+/**
+ * A read in this instance trapped (shared build: a Worker's engine may not yet know that another
+ * thread grew the memory): leave its read section, and put the state (if any) back as it was
+ * before the read, for the facade to try again.
+ */
+export function readAbort(mas: usize): void {
+  if (!inReader()) return;
+  if (mas != 0) restoreState(mas);
+  readValid(); // forget the nodes it visited
+  readEnd();
+}
+
 /** Take the write lock; forget what this instance remembers of writes if another wrote since. */
 function lockWrites(): void {
   if (writeLock()) wrForget();

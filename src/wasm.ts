@@ -43,6 +43,7 @@ export interface Core {
   treeSetRcu(tree: number, on: number): void;
   treeInRcu(tree: number): number;
   rcuReaderAttach(): number;
+  readAbort(mas: number): void;
   rcuReaderDetach(slot: number): void;
   rcuReaders(): number;
   rcuReadLock(slot: number): void;
@@ -85,6 +86,35 @@ export interface Core {
   dumpNext(st: number, buf: number): number;
 }
 
+/** Exports that read a tree inside a read section (their first argument a state for the state* ones). */
+const READ_EXPORTS = ['treeLoad', 'treeLoadMany', 'treeEmptyArea', 'stateOp', 'stateFindBatch',
+  'stateFindColumns', 'stateEmptyArea'] as const;
+
+/**
+ * Over a shared memory, a read that meets memory another thread grew a moment ago may trap in
+ * an engine that has not yet told this thread's instance (V8 updates other threads' bounds
+ * asynchronously): the read leaves its read section (readAbort, the state put back) and is done
+ * again, the memory's buffer looked at first so that the engine catches up. Reads change
+ * nothing, so doing one again is safe; after 1,000 traps in a row the error is passed on.
+ */
+function retryReads(core: Core, raw: Core, name: (typeof READ_EXPORTS)[number]): void {
+  const f = raw[name] as (...args: number[]) => number;
+  const state = name.startsWith('state');
+  Object.defineProperty(core, name, {
+    value: (...args: number[]): number => {
+      for (let tries = 0; ; tries++) {
+        try {
+          return f(...args);
+        } catch (e) {
+          raw.readAbort(state ? args[0] : 0);
+          if (!(e instanceof WebAssembly.RuntimeError) || tries >= 1000) throw e;
+          void memory.buffer;
+        }
+      }
+    },
+  });
+}
+
 /** Exports that return an address in linear memory (u32, which JS receives as i32). */
 const ADDRESS_EXPORTS = ['poolNew', 'treeNew', 'stateNew', 'batchNew', 'validateInfo'] as const;
 
@@ -121,6 +151,7 @@ function instantiate(module: WebAssembly.Module, given?: WebAssembly.Memory): Co
     const f = raw[name] as (...args: number[]) => number;
     Object.defineProperty(core, name, { value: (...args: number[]): number => f(...args) >>> 0 });
   }
+  SHARED: if (shared) for (const name of READ_EXPORTS) retryReads(core, raw, name);
   return core;
 }
 
