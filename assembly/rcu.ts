@@ -297,8 +297,7 @@ export function rcuWriteDone(): u32 {
   if (load<usize>(RCU + R_HEAD) == 0) return 0;
   // After every write: nodes freed soon are reused while still in cache. Reclaiming every 16
   // writes instead measured no better with a reader running (bench/rcu-readers.mjs).
-  astore32(RCU + R_EPOCH, epochNow() + 1);
-  return reclaim(oldestReader());
+  return rcuSynchronize();
 }
 
 /** Free the limbo's records stamped before epoch `oldest`, oldest first. */
@@ -365,12 +364,8 @@ let restarts: u32 = 0;
  * the writer's own is claimed.
  */
 export function instanceStart(scratch: usize, first: bool): i32 {
-  let slot = -1;
-  for (let s = 0; s < MAX_READERS && slot < 0; s++) if (acas32(slotAddr(s), 0, 1) == 0) slot = s;
+  const slot = readerAttach();
   if (slot < 0) return -1;
-  astore32(slotAddr(slot) + 4, 0);
-  slotUsed(slot);
-  aadd32(RCU + R_ATTACHED, 1);
   if (first) astore32(RCU + R_FIRST, <u32>slot + 1);
   mySlot = slot;
   visitBuf = scratch;
@@ -381,9 +376,7 @@ export function instanceStart(scratch: usize, first: bool): i32 {
 export function instanceStop(): void {
   if (mySlot < 0) return;
   if (aload32(RCU + R_FIRST) == <u32>mySlot + 1) astore32(RCU + R_FIRST, 0);
-  astore32(slotAddr(mySlot) + 4, 0);
-  aadd32(RCU + R_ATTACHED, <u32>-1);
-  astore32(slotAddr(mySlot), 0);
+  readerDetach(mySlot);
   mySlot = -1;
   visitBuf = 0;
 }

@@ -155,8 +155,9 @@ function takeLeafSlot(mas: usize): void {
 /** Entry at index (mtree_load): one branch-free pivot search per level. */
 export function mtLoad(tree: usize, index: u64): u64 {
   if (inReader()) return loadChecked(tree, index);
-  if (!treeHasNodes(tree)) return index == 0 ? treeRoot(tree) : 0;
-  let enode = treeRoot(tree);
+  const word = treeRootWord(tree);
+  if (!rootIsNode(word)) return index == 0 ? rootValue(word) : 0;
+  let enode = rootValue(word);
   while (true) {
     mtePrefetchSlots(enode);
     const slot = mteSlot(enode, mtePivotSlot(enode, index));
