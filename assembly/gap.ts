@@ -60,6 +60,14 @@ let wantSize: u64 = 0;
 let winLo: u64 = 0;
 let winHi: u64 = 0;
 let foundAt: u64 = 0;
+/** The leaf offset of the last fit (set with foundAt). */
+let foundSlot: i32 = 0;
+/**
+ * Depth of the search path's leaf when the last search's fit lies in it (the leaf holding the
+ * window's near edge, where most searches end), or -1: the path then leads there with the
+ * fit's offset recorded, so a state needs no second walk to point at the fit.
+ */
+export let fitDepth: i32 = -1;
 /** Nodes the last search visited (a test shows it stays O(height)). */
 export let gapVisits: u32 = 0;
 
@@ -99,7 +107,10 @@ function searchSlots(enode: u64, min: u64, max: u64, i: i32, forward: bool): boo
     if (forward ? a > winHi : b < winLo) return false;
     if (forward ? b >= winLo : a <= winHi) {
       if (leaf) {
-        if (slotAt(node, i) == 0 && fits(a, b, forward)) return true;
+        if (slotAt(node, i) == 0 && fits(a, b, forward)) {
+          foundSlot = i;
+          return true;
+        }
       } else if (!gaps || gapAt(node, i) >= wantSize) {
         if (searchNode(mteSlot(enode, i), a, b, forward)) return true;
       }
@@ -109,7 +120,7 @@ function searchSlots(enode: u64, min: u64, max: u64, i: i32, forward: bool): boo
   }
 }
 
-/** The near-edge walk's path: the search goes on from it when no fit lies below its end. */
+/** The near-edge walk's path when the caller gives none (see mtEmptyArea). */
 let nearPath: usize = memory.data(<i32>(MAPLE_HEIGHT_MAX * <i32>LEVEL_SIZE), 16);
 /** Bytes of an instance's own scratch the search takes (see setGapScratch). */
 // @ts-ignore: decorator
@@ -132,10 +143,10 @@ export function setGapScratch(scratch: usize): void { nearPath = scratch; }
 
 /**
  * Walk from the root towards the leaf holding the window's near edge, as a load does, recording
- * each level in nearPath; stop above a child that cannot hold a fit. Returns the depth of the
- * last level recorded.
+ * each level in path; stop above a child that cannot hold a fit. Returns the depth of the last
+ * level recorded.
  */
-function edgeWalk(tree: usize, forward: bool): i32 {
+function edgeWalk(tree: usize, forward: bool, path: usize): i32 {
   const edge = forward ? winLo : winHi;
   let enode = treeRoot(tree);
   let min: u64 = 0;
@@ -146,7 +157,7 @@ function edgeWalk(tree: usize, forward: bool): i32 {
     mtePrefetchSlots(enode);
     const off = mtePivotSlot(enode, edge);
     const end = mteDataEnd(enode, max);
-    recordLevel(lvl(nearPath, d), enode, min, max, off, end);
+    recordLevel(lvl(path, d), enode, min, max, off, end);
     if (mteIsLeaf(enode)) return d;
     const a = slotMin(node, off, min);
     const b = slotMax(node, off, end, max);
@@ -165,18 +176,20 @@ function edgeWalk(tree: usize, forward: bool): i32 {
  * the ancestors are already in cache, so no walk starts again from the root. The walk stops
  * early above a child that cannot hold a fit, and the climb starts there.
  */
-function searchFromEdge(tree: usize, forward: bool): bool {
-  let d = edgeWalk(tree, forward);
+function searchFromEdge(tree: usize, forward: bool, path: usize): bool {
+  let d = edgeWalk(tree, forward, path);
   gapVisits += d + 1;
-  const bottom = lvl(nearPath, d);
+  const bottom = lvl(path, d);
   if (mteIsLeaf(lvEnode(bottom))) {
     if (searchSlots(lvEnode(bottom), lvMin(bottom), lvMax(bottom), lvOffset(bottom), forward)) {
+      store<i32>(bottom, foundSlot, 24);
+      fitDepth = d;
       return true;
     }
     d--;
   }
   for (; d >= 0; d--) {
-    const lv = lvl(nearPath, d);
+    const lv = lvl(path, d);
     const off = lvOffset(lv);
     if (forward ? off == lvEnd(lv) : off == 0) continue;
     if (searchSlots(lvEnode(lv), lvMin(lv), lvMax(lv), forward ? off + 1 : off - 1, forward)) return true;
@@ -187,11 +200,13 @@ function searchFromEdge(tree: usize, forward: bool): bool {
 /**
  * Lowest (forward) or highest start of `size` free indices inside [min, max]. Returns 0 with
  * the start in *out, -EINVAL for bad arguments (min > max, size 0, a window smaller than
- * size), or -EBUSY when nothing fits.
+ * size), or -EBUSY when nothing fits. The walk is recorded in path (MAPLE_HEIGHT_MAX levels;
+ * 0: the search's own), and fitDepth says whether it leads to the fit.
  */
 export function mtEmptyArea(tree: usize, min: u64, max: u64, size: u64, forward: bool,
-                            out: usize): i32 {
+                            out: usize, path: usize = 0): i32 {
   if (min > max || size == 0 || max - min < size - 1) return -EINVAL;
+  fitDepth = -1;
   gapVisits = 0;
   wantSize = size;
   winLo = min;
@@ -200,7 +215,7 @@ export function mtEmptyArea(tree: usize, min: u64, max: u64, size: u64, forward:
     // No node: everything is free but index 0 when a lone entry holds it (mas_sparse_area).
     if (treeRoot(tree) != 0 && min == 0) winLo = 1;
     if (winLo > max || !fits(winLo, MAPLE_MAX, forward)) return -EBUSY;
-  } else if (!searchFromEdge(tree, forward)) {
+  } else if (!searchFromEdge(tree, forward, path != 0 ? path : nearPath)) {
     return -EBUSY;
   }
   store<u64>(out, foundAt);

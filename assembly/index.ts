@@ -18,12 +18,12 @@ import { freeTree } from './rebuild';
 import {
   mtLoad, mtLoadMany, masFindColumns, batchStoppedBig, masSetRange, masReset, masWalk, masFind, masFindRev, masNext, masPrev, masPause,
   masFindBatch, masRevalidate, masStartArea, masSetArea, masAreaBusy, masIndex, masLast, masEntry,
-  masStatus, masTree, masRequest, setMasBulk, masStoreType, setMasStoreType, MA_ERROR, MA_ACTIVE,
+  masStatus, masTree, masPath, masRequest, setMasBulk, masStoreType, setMasStoreType, MA_ERROR, MA_ACTIVE,
 } from './walk';
 import { reserved, reserveFill, reserveDrain, fitStat, fitReset } from './prealloc';
 import { validateTree, VAL_INFO, dumpBegin, dumpChunk } from './validate';
 import { mtDup } from './dup';
-import { mtEmptyArea, mtAllocRange, mtAllocCyclic, gapVisits } from './gap';
+import { mtEmptyArea, mtAllocRange, mtAllocCyclic, gapVisits, fitDepth } from './gap';
 import { RANGE64_SLOTS } from './node';
 import { SHARED } from './config';
 import { setLoadScratch, LOAD_SCRATCH } from './walk';
@@ -466,13 +466,13 @@ function stateEmptyAreaOnce(mas: usize, min: f64, max: f64, size: f64, forward: 
   const hi = key(max, 1);
   const n = key(size, 2);
   const tree = masTree(mas);
-  const r = mtEmptyArea(tree, lo, hi, n, forward != 0, OUT);
+  const r = mtEmptyArea(tree, lo, hi, n, forward != 0, OUT, masPath(mas));
   if (r == -EINVAL) return r;
   masReset(mas);
   masStartArea(mas);
   if (r == 0) {
     const start = load<u64>(OUT);
-    masSetArea(mas, start, start + n - 1);
+    masSetArea(mas, start, start + n - 1, fitDepth);
   } else if (r == -EBUSY && treeHeight(tree) > 0) {
     masAreaBusy(mas, lo, hi);
   }

@@ -681,11 +681,20 @@ export function masFindRev(mas: usize, min: u64, empty: bool): u64 {
 /**
  * Where a state stands after it found free space (mas_empty_area[_rev]): on the leaf slot of the
  * gap, with index..last the area found inside it; without nodes, root or none as mas_start left.
+ * depth >= 0: the search recorded its walk in the state's path and that walk's leaf, at this
+ * depth, holds the gap at its offset, so the state takes it instead of walking again.
  */
-export function masSetArea(mas: usize, start: u64, last: u64): void {
+export function masSetArea(mas: usize, start: u64, last: u64, depth: i32): void {
   setIndex(mas, start);
   if (treeHasNodes(masTree(mas))) {
-    rangeWalk(mas);
+    if (depth >= 0) {
+      store<i32>(mas, depth, 24);
+      takeLeafSlot(mas);
+      setNode(mas, true);
+      markSeen(mas);
+    } else {
+      rangeWalk(mas);
+    }
     setMasStatus(mas, MA_ACTIVE);
     setIndex(mas, start);
   }
