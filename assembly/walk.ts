@@ -33,7 +33,7 @@
 import { MAPLE_MAX, DEBUG, SHARED } from './config';
 import {
   mteIsLeaf, mtePrefetchSlots, slotAt, slotMin, slotMax, mteSlot, mtePivotSlot, maPivotSlot,
-  mteIsDead, mteToNode,
+  mteIsDead, mteToNode, mteTouch,
 } from './node';
 import { inReader, noteRestart } from './rcu';
 import {
@@ -808,6 +808,7 @@ export let batchStoppedBig = false;
     const end = lvEnd(leaf);
     const lmin = lvMin(leaf);
     const lmax = lvMax(leaf);
+    if (depth > 0) touchAhead(lvl(path, depth - 1));
     let hit = -1;
     let stop = false;
     if (lmax <= max && lmax <= MAX_SAFE && n + end - off < cap) {
@@ -865,6 +866,18 @@ export let batchStoppedBig = false;
     off = 0;
   }
 }
+
+/**
+ * A batch streams leaves in order: fetch the leaf AHEAD leaves on (under the same parent) while
+ * this one is read, so its cache misses overlap the work on this one instead of following it.
+ */
+// @ts-ignore: decorator
+@inline function touchAhead(parent: usize): void {
+  const o = lvOffset(parent) + AHEAD;
+  if (o <= lvEnd(parent)) mteTouch(mteSlot(lvEnode(parent), o));
+}
+// @ts-ignore: decorator
+@inline const AHEAD: i32 = 2;
 
 // @ts-ignore: decorator
 @inline function emit(buf: usize, i: i32, index: u64, last: u64, entry: u64, columns: bool, cap: i32): void {
