@@ -213,6 +213,7 @@ export function setLoadScratch(scratch: usize): void {
  * after another. Returns -1, or the position of the first key that is not a safe integer (out
  * is then written up to the group before it).
  */
+let laneSink: u64 = 0;
 export function mtLoadMany(tree: usize, keys: usize, out: usize, n: i32, big: bool, numeric: bool): i32 {
   const word = treeRootWord(tree);
   const root = rootValue(word);
@@ -239,6 +240,14 @@ export function mtLoadMany(tree: usize, keys: usize, out: usize, n: i32, big: bo
     if (nodes && !checked) {
       let atLeaf = leaf;
       while (true) {
+        // Fetch every lane's node first: a few instructions a lane, so all their misses are in
+        // flight together; the pivot searches below then find the lines arriving or arrived.
+        let sink: u64 = 0;
+        for (let l = 0; l < m; l++) {
+          const node = mteToNode(load<u64>(laneNode + (<usize>l << 3)));
+          sink ^= load<u64>(node, 0) ^ load<u64>(node, 64) ^ load<u64>(node, 128) ^ load<u64>(node, 192);
+        }
+        laneSink = sink;
         for (let l = 0; l < m; l++) {
           const lane = <usize>l << 3;
           const enode = load<u64>(laneNode + lane);
