@@ -31,6 +31,8 @@ export class RangeCursor {
   #page: number;
   #limit: Index;
   #alive: () => boolean;
+  /** The memory view this batch's views were cut from. */
+  #words: Float64Array | null = null;
 
   /** @internal Use MapleTree.cursor(). */
   constructor(tree: number, first: Index, last: Index, alive: () => boolean) {
@@ -60,11 +62,17 @@ export class RangeCursor {
       throw new RangeError('cursor: a range reaches past 2^53 - 1, which a Float64Array cannot hold; use entries()');
     }
     const words = f64View();
-    const at = this.#page >>> 3;
-    this.index = words.subarray(at, at + n);
-    this.last = words.subarray(at + BATCH_CAPACITY, at + BATCH_CAPACITY + n);
-    this.entry = words.subarray(at + 2 * BATCH_CAPACITY, at + 2 * BATCH_CAPACITY + n);
-    if (n === 0) this.close();
+    if (n === 0) {
+      this.close();
+    } else if (n !== this.entry.length || words !== this.#words) {
+      // Views of another length, or over a memory that grew; a batch as long as the last one
+      // over the same memory is already in the views the last one made.
+      const at = this.#page >>> 3;
+      this.index = words.subarray(at, at + n);
+      this.last = words.subarray(at + BATCH_CAPACITY, at + BATCH_CAPACITY + n);
+      this.entry = words.subarray(at + 2 * BATCH_CAPACITY, at + 2 * BATCH_CAPACITY + n);
+      this.#words = words;
+    }
     return n;
   }
 
@@ -77,5 +85,6 @@ export class RangeCursor {
     this.#mas = 0;
     this.#page = 0;
     this.index = this.last = this.entry = new Float64Array(0);
+    this.#words = null;
   }
 }

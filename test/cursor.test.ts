@@ -56,6 +56,35 @@ describe('cursor', () => {
     mt.validate();
   });
 
+  test('full batches keep their views; memory that grows between batches gets new ones', () => {
+    const mt = new MapleTree<number>({ entries: 'number' });
+    for (let i = 0; i < 3000; i++) mt.storeRange(10 * i, 10 * i + 4, i);
+    const want = asTriples(mt);
+    const c = mt.cursor();
+    const got: [number, number, number][] = [];
+    const views = new Set<Float64Array>();
+    const other = new MapleTree<number>({ entries: 'number' });
+    let grown = 0;
+    for (let n = c.next(); n > 0; n = c.next()) {
+      views.add(c.entry);
+      expect(c.entry.length).toBe(n);
+      for (let k = 0; k < n; k++) got.push([c.index[k], c.last[k], c.entry[k]]);
+      if (got.length < 1000) {
+        // another tree over the same memory takes enough nodes to grow it
+        const before = other.nodeCount;
+        for (let i = 0; i < 20_000; i++) other.storeRange(grown * 1e6 + 4 * i, grown * 1e6 + 4 * i + 1, i);
+        expect(other.nodeCount).toBeGreaterThan(before);
+        grown++;
+      }
+    }
+    expect(got).toEqual(want);
+    expect(grown).toBeGreaterThan(2);
+    // a view per memory grown, per batch length, not per batch
+    expect(views.size).toBeLessThan(got.length / 170);
+    other.free();
+    mt.free();
+  });
+
   test('a range past 2^53 - 1 ends the cursor with a RangeError; object trees are refused', () => {
     const mt = new MapleTree<number>({ entries: 'number' });
     mt.storeRange(5, 9, 1);
