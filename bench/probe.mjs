@@ -92,6 +92,14 @@ console.log(`N = ${N.toLocaleString('en')}, ranges [16i, 16i+9]`);
     for (let k = 0; k < xs.length; k++) if (core.treeEmptyArea(t, xs[k], MAX, 20, 1) === 0) s += u32[out];
     return s;
   });
+  const mas = core.stateNew(t);
+  time('core stateEmptyArea (the state positioned)', xs.length, () => {
+    let s = 0;
+    const u32 = new Uint32Array(core.memory.buffer);
+    for (let k = 0; k < xs.length; k++) if (core.stateEmptyArea(mas, xs[k], MAX, 20, 1) === 0) s += u32[out];
+    return s;
+  });
+  core.stateFree(mas);
   time('core treeLoad (no facade)', xs.length, () => { let s = 0; for (let k = 0; k < xs.length; k++) { const w = core.treeLoad(t, xs[k]); if (w !== 0) s += w - 1; } return s; });
   // a search that ends in the first leaf it reaches visits one node per level (that leaf is the
   // one holding x, or the next when the walk saw that x's leaf has too little room after x)
