@@ -31,8 +31,9 @@ export class RangeCursor {
   #page: number;
   #limit: Index;
   #alive: () => boolean;
-  /** The memory view this batch's views were cut from. */
+  /** The memory view the batch views were cut from, and those views (index, last, entry). */
   #words: Float64Array | null = null;
+  #views: Float64Array[] = [new Float64Array(0), new Float64Array(0), new Float64Array(0)];
 
   /** @internal Use MapleTree.cursor(). */
   constructor(tree: number, first: Index, last: Index, alive: () => boolean) {
@@ -64,14 +65,23 @@ export class RangeCursor {
     const words = f64View();
     if (n === 0) {
       this.close();
-    } else if (n !== this.entry.length || words !== this.#words) {
-      // Views of another length, or over a memory that grew; a batch as long as the last one
-      // over the same memory is already in the views the last one made.
-      const at = this.#page >>> 3;
-      this.index = words.subarray(at, at + n);
-      this.last = words.subarray(at + BATCH_CAPACITY, at + BATCH_CAPACITY + n);
-      this.entry = words.subarray(at + 2 * BATCH_CAPACITY, at + 2 * BATCH_CAPACITY + n);
-      this.#words = words;
+    } else {
+      if (n !== this.#views[2].length || words !== this.#words) {
+        // Views of another length, or over a memory that grew; a batch as long as the last one
+        // over the same memory is already in the views the last one made.
+        const at = this.#page >>> 3;
+        this.#views = [
+          words.subarray(at, at + n),
+          words.subarray(at + BATCH_CAPACITY, at + BATCH_CAPACITY + n),
+          words.subarray(at + 2 * BATCH_CAPACITY, at + 2 * BATCH_CAPACITY + n),
+        ];
+        this.#words = words;
+      }
+      // handed out again each batch, in case the caller put something else in these fields
+      const v = this.#views;
+      this.index = v[0];
+      this.last = v[1];
+      this.entry = v[2];
     }
     return n;
   }
@@ -86,5 +96,6 @@ export class RangeCursor {
     this.#page = 0;
     this.index = this.last = this.entry = new Float64Array(0);
     this.#words = null;
+    this.#views = [this.index, this.last, this.entry];
   }
 }

@@ -85,6 +85,25 @@ describe('cursor', () => {
     mt.free();
   });
 
+  test('next() hands out the new batch in every column, even one the caller replaced', () => {
+    // The columns are plain fields: a caller may keep a transformed copy in one. A batch as long
+    // as the last one reuses the cursor's views, and must still reach every field.
+    const mt = new MapleTree<number>({ entries: 'number' });
+    for (let i = 0; i < 1000; i++) mt.storeRange(10 * i, 10 * i + 4, i);
+    const c = mt.cursor();
+    const firsts: number[] = [];
+    const starts: number[] = [];
+    for (let n = c.next(); n > 0; n = c.next()) {
+      firsts.push(c.entry[0]);
+      starts.push(c.index[0]);
+      c.entry = c.entry.map((x) => 2 * x);
+      c.index = new Float64Array(n);
+    }
+    expect(firsts).toEqual([0, 170, 340, 510, 680, 850]);
+    expect(starts).toEqual([0, 1700, 3400, 5100, 6800, 8500]);
+    mt.free();
+  });
+
   test('a range past 2^53 - 1 ends the cursor with a RangeError; object trees are refused', () => {
     const mt = new MapleTree<number>({ entries: 'number' });
     mt.storeRange(5, 9, 1);
