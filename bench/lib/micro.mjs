@@ -43,25 +43,23 @@ function measure(setup, run, teardown, { samples = 7, warmup = 2 } = {}) {
   return { ...stats(ns), check };
 }
 
-/** Store type of one write, found with every allocation failing; the write is then done for real. */
+/**
+ * Store type of one write, found with every allocation failing (the emergency reserve too, which
+ * a clear would otherwise take its nodes from); the write is then done for real.
+ */
 function classify(mt, write) {
-  const f = mt.pool.faults;
-  f.failAfter(0);
-  let err;
-  try { write(); } catch (e) { err = e; } finally { f.off(); }
-  if (err === undefined) return 'in place';
-  if (err.code !== 'ENOMEM') throw err;
-  const type = f.stats().lastFailure.writeType;
-  write();
+  const type = probe(mt, write);
+  if (type !== 'in place') write();
   return type;
 }
 
 /** Same, but an allocating write is NOT done (the tree stays as it was). */
 function probe(mt, write) {
   const f = mt.pool.faults;
+  f.failReserve(true);
   f.failAfter(0);
   let err;
-  try { write(); } catch (e) { err = e; } finally { f.off(); }
+  try { write(); } catch (e) { err = e; } finally { f.off(); f.failReserve(false); }
   if (err === undefined) return 'in place';
   if (err.code !== 'ENOMEM') throw err;
   return f.stats().lastFailure.writeType;
