@@ -74,6 +74,7 @@ let wrHadRoot: bool = false; // a tree without nodes held a root entry before th
 // non-NULL range it covers whole, +1 when it cuts one range in two; ranges it trims keep theirs.
 let wrDelta: i32 = 0;
 let wrRcu: bool = false; // the tree was in RCU mode when the write was prepared
+let wrEntryAt: i32 = -1; // where the new leaf contents (BIG_SLOT) hold the entry, or -1
 /** A walk path for counting the ranges a spanning store covers (LPATH/RPATH stay as they are). */
 const CPATH: usize = memory.data(<i32>(MAPLE_HEIGHT_MAX * <i32>LEVEL_SIZE), 16);
 
@@ -82,7 +83,7 @@ const CPATH: usize = memory.data(<i32>(MAPLE_HEIGHT_MAX * <i32>LEVEL_SIZE), 16);
 let askTree: usize = 0;
 let askFirst: u64 = 0;
 let askLast: u64 = 0;
-let askEntry: u64 = 0;
+let askNull: bool = false;
 let askSeq: u32 = 0;
 
 /** Decide how a store of entry over [first, last] will be written. Changes nothing. */
@@ -90,7 +91,7 @@ export function wrPrepare(tree: usize, first: u64, last: u64, entry: u64): i32 {
   askTree = tree;
   askFirst = first;
   askLast = last;
-  askEntry = entry;
+  askNull = entry == 0;
   askSeq = treeSeq(tree);
   wrTreeHeight = treeHeight(tree);
   wrType = prepare(tree, first, last, entry);
@@ -98,14 +99,20 @@ export function wrPrepare(tree: usize, first: u64, last: u64, entry: u64): i32 {
 }
 
 /**
- * The type wrPrepare decided for exactly this write, when it was the last write prepared and its
- * tree has not been written since (mas_preallocate then mas_store_prealloc: nothing to walk
- * again); -1 otherwise.
+ * The type wrPrepare decided for this write, when it was the last write prepared and its tree has
+ * not been written since (mas_preallocate then mas_store_prealloc: nothing to walk or decide
+ * again); -1 otherwise. Only whether the entry is NULL decides a write, so the prepared one may
+ * have had another non-NULL entry (the facade's preallocate knows no object's handle yet): this
+ * one takes its place.
  */
 export function wrPrepared(tree: usize, first: u64, last: u64, entry: u64): i32 {
   // A thread attaching since changes how the write must go (writesForReaders): decide again.
-  if (tree != askTree || first != askFirst || last != askLast || entry != askEntry ||
+  if (tree != askTree || first != askFirst || last != askLast || (entry == 0) != askNull ||
       treeSeq(tree) != askSeq || writesForReaders(mtInRcu(tree)) != wrRcu) return -1;
+  if (entry != 0) {
+    wrEntry = entry;
+    if (wrEntryAt >= 0) store<u64>(BIG_SLOT + (<usize>wrEntryAt << 3), entry);
+  }
   return wrType;
 }
 
@@ -116,6 +123,7 @@ function prepare(tree: usize, first: u64, last: u64, entry: u64): i32 {
   wrEntry = entry;
   wrPush = 0;
   wrShift = 0;
+  wrEntryAt = -1;
   wrRcu = writesForReaders(mtInRcu(tree));
   if (treeHeight(tree) == 0) {
     // The root holds at most a lone entry at index 0: covered when first is 0.
@@ -482,6 +490,7 @@ function buildLeafContents(ld: i32, first: u64, last: u64, entry: u64, after: i3
   bigReset();
   for (let s = 0; s < i; s++) bigPush(pivotAt(lnode, s), slotAt(lnode, s));
   if (slotMin(lnode, i, lvMin(L)) < first) bigPush(first - 1, slotAt(lnode, i));
+  if (entry != 0) wrEntryAt = bigCount();
   bigPush(last, entry);
   if (after < 0) return;
   const R = lvl(RPATH, ld);
@@ -509,6 +518,7 @@ function prepareRoot(tree: usize, first: u64, last: u64, entry: u64): i32 {
     if (root != 0) bigPush(0, root);
     if (root == 0 || first > 1) bigPush(first - 1, 0); // the gap before first, if any
   }
+  wrEntryAt = bigCount();
   bigPush(last, entry);
   if (last < MAPLE_MAX) bigPush(MAPLE_MAX, 0);
   return WR_NEW_ROOT;
