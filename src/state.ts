@@ -231,9 +231,7 @@ export class MaState<T = unknown> {
    */
   store(entry: T | null, gfp?: Gfp): void {
     const g = gfpCode(gfp, 'MaState.store');
-    const mas = this.#ptr;
-    const [a, b] = this.#range();
-    this.tree._write('MaState.store', a, b, entry, WRITE_MAS_STORE, g, mas);
+    this.tree._stateWrite('MaState.store', entry, WRITE_MAS_STORE, g, this.#ptr);
   }
 
   /**
@@ -267,9 +265,8 @@ export class MaState<T = unknown> {
    */
   storePrealloc(entry: T | null): void {
     const mas = this.#ptr;
-    const [a, b] = this.#range();
     try {
-      this.tree._write('MaState.storePrealloc', a, b, entry, WRITE_MAS_STORE_PREALLOC, 0, mas);
+      this.tree._stateWrite('MaState.storePrealloc', entry, WRITE_MAS_STORE_PREALLOC, 0, mas);
     } catch (e) {
       if (!(e instanceof MapleError && e.code === 'EINVAL')) throw e;
       throw new MapleError('EINVAL', 'MaState.storePrealloc',
@@ -325,10 +322,5 @@ export class MaState<T = unknown> {
 
   #item(): MapleEntry<T> {
     return { index: out.index(), last: out.last(), entry: this.tree._decode(out.entry()) as T };
-  }
-
-  #range(): [Index, Index] {
-    core.stateOp(this.#ptr, OP_READ, 0);
-    return [out.index(), out.last()];
   }
 }

@@ -111,6 +111,7 @@ export const WRITE_ALLOC_REV = 5;
 export const WRITE_ALLOC_CYCLIC = 6;
 
 // ma_state operations of the core's stateOp.
+const OP_READ = 7;
 const OP_FIND = 1;
 const OP_NEXT = 3;
 const OP_PREV = 4;
@@ -1343,6 +1344,20 @@ export class MapleTree<T = unknown, K extends Index = Index> implements Iterable
       }
     }
     done?.(status);
+  }
+
+  /**
+   * @internal _write over the range of the ma_state mas (MaState.store, storePrealloc). The range
+   * crosses back from the core only where it matters: object entries count handles over it, and a
+   * `keys: 'number'` tree refuses a last past 2^53 - 1.
+   */
+  _stateWrite(op: string, entry: T | null, kind: number, gfp: number, mas: number): void {
+    if (this.entryMode === 'number' && !this.#numberKeys) {
+      this._write(op, 0, 0, entry, kind, gfp, mas);
+      return;
+    }
+    core.stateOp(mas, OP_READ, 0);
+    this._write(op, out.index(), out.last(), entry, kind, gfp, mas);
   }
 
   #call(kind: number, a: Index, b: Index, word: number, gfp: number, mas: number, extra: Index): number {
