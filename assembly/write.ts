@@ -44,6 +44,7 @@ import {
 import {
   masTree, masIndex, masLast, masSetRange, masWalk, masReset, stateWalk, MA_START,
   MA_ROOT, MA_NONE, setMasRequest, masBulk, masSettleActive, masSettleOnPath, masSettleRoot,
+  masSettleLater,
 } from './walk';
 
 /** Operations, as recorded in the pool's failure log. */
@@ -585,13 +586,18 @@ export function masErase(mas: usize, entryOut: usize, gfp: u32): i32 {
  * mas_wr_store_entry: on the slot now holding its index (a NULL store's index having been
  * widened over the NULLs it merged with), active; in a tree left without nodes, start after a
  * root entry was stored or everything erased (over [0, ULONG_MAX]), else root or none as the walk before the write saw.
+ * A write that changed only its leaf leaves its walk to the state; after one that rebuilt nodes
+ * the walk to the new leaf waits for the first operation that needs the position (a non-NULL
+ * entry's range is the state's own), and an operation that sets a new range first never walks.
  */
 export function masSettle(mas: usize): void {
   const tree = masTree(mas);
   if (treeHeight(tree) > 0) {
     const inLeaf = wrType == WR_EXACT_FIT || wrType == WR_APPEND || wrType == WR_SLOT_STORE ||
       wrType == WR_NODE_STORE || wrType == WR_NOOP;
-    if (inLeaf) masSettleOnPath(mas, LPATH, wrLeafDepth); else masSettleActive(mas);
+    if (inLeaf) masSettleOnPath(mas, LPATH, wrLeafDepth);
+    else if (wrEntry != 0) masSettleLater(mas, wrEntry);
+    else masSettleActive(mas);
   } else if (wrType == WR_EMPTY) {
     // The NULL store widened over the NULLs around it to the whole key space.
     masSetRange(mas, 0, MAPLE_MAX);
