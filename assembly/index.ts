@@ -370,7 +370,7 @@ function stateStoreUnlocked(mas: usize, entry: f64, gfp: u32): i32 {
 function statePreallocateUnlocked(mas: usize, entry: f64, gfp: u32): i32 {
   const tree = masTree(mas);
   const type = wrPrepare(tree, masIndex(mas), masLast(mas), word(entry));
-  const request = wrRequest(type);
+  const request = wrRequest();
   setMasStoreType(mas, wrKernelType());
   setAllocContext(OP_PREALLOCATE, type);
   if (reserveFill(mas, treePool(tree), request, gfp) < 0) {
@@ -390,7 +390,7 @@ function stateStorePreallocUnlocked(mas: usize, entry: f64): i32 {
   const tree = masTree(mas);
   let type = wrPrepared(tree, masIndex(mas), masLast(mas), word(entry));
   if (type < 0) type = wrPrepare(tree, masIndex(mas), masLast(mas), word(entry));
-  const request = wrRequest(type);
+  const request = wrRequest();
   setMasStoreType(mas, wrKernelType());
   if (request > reserved(mas)) {
     store<i32>(OUT, request, 28);

@@ -69,6 +69,7 @@ let wrPush: i32 = 0; // a split that can push into this sibling in place (-1 lef
 let wrShift: i32 = 0; // a node store inside one slot: how far the slots after it move (1, 2)
 let wrSlotEnd: i32 = 0; // a slot store: the slot holding last (wrOffset + 1 or + 2)
 let wrType: i32 = 0; // what wrPrepare decided
+let wrNodes: i32 = 0; // the nodes it needs at most (nodeRequest)
 let wrTreeHeight: i32 = 0; // the tree's height when it did
 let wrHadRoot: bool = false; // a tree without nodes held a root entry before the write
 // How the write changes the count of non-NULL ranges: +1 for a non-NULL entry, -1 for each
@@ -96,6 +97,7 @@ export function wrPrepare(tree: usize, first: u64, last: u64, entry: u64): i32 {
   askSeq = treeSeq(tree);
   wrTreeHeight = treeHeight(tree);
   wrType = prepare(tree, first, last, entry);
+  wrNodes = nodeRequest(wrType, LPATH, RPATH, wrLeafDepth, wrPush != 0, wrRcu);
   return wrType;
 }
 
@@ -319,13 +321,13 @@ function coveredIn(lv: usize, s: i32, first: u64, last: u64): i32 {
 }
 
 /** Nodes the prepared write needs at most. */
-export function wrRequest(type: i32): i32 {
-  return nodeRequest(type, LPATH, RPATH, wrLeafDepth, wrPush != 0, wrRcu);
+export function wrRequest(): i32 {
+  return wrNodes;
 }
 
 /**
  * Perform the prepared write, taking nodes from the reserve of mas. Cannot fail when the
- * reserve holds wrRequest(type) nodes.
+ * reserve holds wrRequest() nodes.
  */
 export function wrCommit(tree: usize, type: i32, mas: usize, request: i32): i32 {
   seqWriteBegin(tree);
@@ -401,7 +403,7 @@ function replaceLeaf(tree: usize, ld: i32): i32 {
 export function wrStoreGfp(tree: usize, first: u64, last: u64, entry: u64, mas: usize, gfp: u32,
                            op: u32): i32 {
   const type = wrPrepare(tree, first, last, entry);
-  const request = wrRequest(type);
+  const request = wrRequest();
   const pool = treePool(tree);
   setAllocContext(op, type);
   if (request > reserved(mas)) {
