@@ -5,7 +5,7 @@ import { core, out, readText, readI32, readU64, f64View, BATCH_CAPACITY, isShare
 import { loadWords, Indices, _dropScratch } from './batch';
 import { RangeCursor } from './cursor';
 import { MapleError, UseAfterFreeError, check } from './errors';
-import { Index, ULONG_MAX, checkIndex, checkOrder, compare, wire, successor } from './keys';
+import { Index, ULONG_MAX, checkIndex, checkOrder, compare, isSafeKey, wire, successor } from './keys';
 import { HandleTable, EntryMode, MAX_HANDLES } from './handles';
 import { NodePool, defaultPool, synchronizeRcu, adoptPool } from './pool';
 import { Gfp, gfpCode } from './gfp';
@@ -173,11 +173,6 @@ function ascending<T>(items: readonly RangeInput<T>[]): boolean {
     prev = last;
   }
   return true;
-}
-
-/** A key argument that needs no conversion: a non-negative safe integer. */
-function isSafeKey(x: unknown): x is number {
-  return typeof x === 'number' && x >= 0 && x <= Number.MAX_SAFE_INTEGER && Number.isInteger(x);
 }
 
 function numberKeyError(name: string, key: bigint): RangeError {
