@@ -106,9 +106,12 @@ export const WRITE_STORE = 0;
 export const WRITE_INSERT = 1;
 export const WRITE_MAS_STORE = 2;
 export const WRITE_MAS_STORE_PREALLOC = 3;
-export const WRITE_ALLOC = 4;
-export const WRITE_ALLOC_REV = 5;
-export const WRITE_ALLOC_CYCLIC = 6;
+/** The same over [a, b]: the core sets the state's range first, in the same crossing. */
+export const WRITE_MAS_STORE_RANGE = 4;
+export const WRITE_MAS_STORE_PREALLOC_RANGE = 5;
+export const WRITE_ALLOC = 6;
+export const WRITE_ALLOC_REV = 7;
+export const WRITE_ALLOC_CYCLIC = 8;
 
 // ma_state operations of the core's stateOp.
 const OP_READ = 7;
@@ -1065,8 +1068,7 @@ export class MapleTree<T = unknown, K extends Index = Index> implements Iterable
       check(core.stateExpectedEntries(mas, items.length, 0), 'MapleTree.from');
       for (let i = 0; i < items.length; i++) {
         const [a, b, e] = rangeAt(items[i], i);
-        core.stateSet(mas, wire(a, 0), wire(b, 1));
-        this._write('MapleTree.from', a, b, e, WRITE_MAS_STORE, 0, mas);
+        this._write('MapleTree.from', a, b, e, WRITE_MAS_STORE_RANGE, 0, mas);
       }
     } finally {
       core.stateDestroy(mas);
@@ -1359,8 +1361,10 @@ export class MapleTree<T = unknown, K extends Index = Index> implements Iterable
     switch (kind) {
       case WRITE_STORE: return core.treeStore(this.#ptr, wire(a, 0), wire(b, 1), word, gfp);
       case WRITE_INSERT: return core.treeInsert(this.#ptr, wire(a, 0), wire(b, 1), word, gfp);
-      case WRITE_MAS_STORE: return core.stateStore(mas, word, gfp);
-      case WRITE_MAS_STORE_PREALLOC: return core.stateStorePrealloc(mas, word);
+      case WRITE_MAS_STORE: return core.stateStore(mas, word, gfp, -1, -1);
+      case WRITE_MAS_STORE_PREALLOC: return core.stateStorePrealloc(mas, word, -1, -1);
+      case WRITE_MAS_STORE_RANGE: return core.stateStore(mas, word, gfp, wire(a, 0), wire(b, 1));
+      case WRITE_MAS_STORE_PREALLOC_RANGE: return core.stateStorePrealloc(mas, word, wire(a, 0), wire(b, 1));
       case WRITE_ALLOC_CYCLIC: return core.treeAllocCyclic(this.#ptr, word, wire(a, 0), wire(extra, 1), gfp);
       default:
         return core.treeAllocRange(this.#ptr, wire(extra, 2), word, wire(a, 0), wire(b, 1),

@@ -154,18 +154,18 @@ export class VmaIterator<V extends Vma = Vma> implements Iterable<V> {
 
   /** vma_iter_prealloc: reserve the worst case of storing vma over its range (null: clearing the config range); ENOMEM keeps nothing. */
   prealloc(vma: V | null, gfp?: Gfp): void {
-    if (vma !== null) {
-      const [a, b] = this.#range(vma, 'VmaIterator.prealloc');
-      this.#mas.setRange(a, b);
+    if (vma === null) {
+      this.#mas.preallocate(null, gfp);
+      return;
     }
-    this.#mas.preallocate(vma, gfp);
+    const [a, b] = this.#range(vma, 'VmaIterator.prealloc');
+    this.#mas._preallocateRange(a, b, vma, gfp);
   }
 
   /** vma_iter_store: store vma over [vmStart, vmEnd) from prealloc's reserve; never allocates (EINVAL, unchanged, if not covered). */
   store(vma: V): void {
     const [a, b] = this.#range(vma, 'VmaIterator.store');
-    this.#mas.setRange(a, b);
-    this.#mas.storePrealloc(vma);
+    this.#mas._storePreallocRange(a, b, vma);
   }
 
   /** vma_iter_store_gfp: store vma over [vmStart, vmEnd), allocating with gfp after 'nowait'; ENOMEM leaves the tree unchanged. */
@@ -222,9 +222,8 @@ export class VmaIterator<V extends Vma = Vma> implements Iterable<V> {
 
   /** mas_store_gfp over [a, b]; on ENOMEM the position is reset so walks start afresh. */
   #write(a: Index, b: Index, entry: V | null, gfp: Gfp | undefined): void {
-    this.#mas.setRange(a, b);
     try {
-      this.#mas.store(entry, gfp);
+      this.#mas._storeRange(a, b, entry, gfp);
     } catch (e) {
       this.#mas.reset();
       throw e;
