@@ -8,7 +8,7 @@
 // that succeeds needed no node ('in place': exact fit, append, slot store, node store, or a split
 // pushed into a sibling). Each case reports the share of its timed ops that took the expected path.
 import { readFileSync } from 'node:fs';
-import { MapleTree, MaState, NodePool } from '../../dist/index.js';
+import { MapleTree, MaState, NodePool, VmaIterator } from '../../dist/index.js';
 
 /** A bare instance of a built core (build/<file>), to compare builds of the same code. */
 function rawCore(file) {
@@ -232,6 +232,34 @@ const GROUPS = {
       }],
     ];
     for (const [label, setup, run] of variants) push({ group: 'store vs prealloc', label, ops: n, ...measure(setup, run, td, opts) });
+
+    // The VMA iterator's writes (vma_iter_prealloc + vma_iter_store, vma_iter_store_gfp, and the
+    // clears) against storeRange of the same writes, on a tree of VMA objects laid out as W1.
+    const vmas = xs.map((x, k) => ({ vmStart: x, vmEnd: x + 41, id: k }));
+    const base = Array.from({ length: B }, (_, i) => ({ vmStart: 16 * i, vmEnd: 16 * i + 10, id: i }));
+    const vmaTree = () => {
+      const mt = new MapleTree({ pool });
+      for (let i = 0; i < B; i++) mt.storeRange(16 * i, 16 * i + 9, base[i]);
+      return { mt, vmi: new VmaIterator(mt) };
+    };
+    const vtd = ({ mt, vmi }) => { vmi.destroy(); mt.free(); };
+    const vmaVariants = [
+      ['VMAs: mt.storeRange(vmStart, vmEnd - 1, vma)', ({ mt }) => {
+        for (let k = 0; k < n; k++) { const v = vmas[k]; mt.storeRange(v.vmStart, v.vmEnd - 1, v); }
+      }],
+      ['VMAs: vmi.prealloc(vma); vmi.store(vma)', ({ vmi }) => {
+        for (let k = 0; k < n; k++) { const v = vmas[k]; vmi.prealloc(v); vmi.store(v); }
+      }],
+      ['VMAs: vmi.storeGfp(vma)', ({ vmi }) => { for (let k = 0; k < n; k++) vmi.storeGfp(vmas[k]); }],
+      ['VMAs: mt.storeRange(x, x + 40, null)', ({ mt }) => { for (let k = 0; k < n; k++) mt.storeRange(xs[k], xs[k] + 40, null); }],
+      ['VMAs: vmi.clearGfp(x, x + 41)', ({ vmi }) => { for (let k = 0; k < n; k++) vmi.clearGfp(xs[k], xs[k] + 41); }],
+      ['VMAs: vmi.config(x, x + 41); prealloc(null); clear()', ({ vmi }) => {
+        for (let k = 0; k < n; k++) { vmi.config(xs[k], xs[k] + 41); vmi.prealloc(null); vmi.clear(); }
+      }],
+    ];
+    for (const [label, run] of vmaVariants) {
+      push({ group: 'store vs prealloc', label, ops: n, ...measure(vmaTree, (c) => { run(c); return { ops: n }; }, vtd, opts) });
+    }
   },
 
   // ── fork: mt_dup, and dup then every entry stored back through one state while iterating
