@@ -544,7 +544,7 @@ describe('storePrealloc carries out the write preallocate decided', () => {
     ref.free();
   });
 
-  test('a write through the tree in between: decided again, stored right (or EINVAL when the reserve falls short)', () => {
+  test('a write through the tree elsewhere in between: decided again, stored right', () => {
     const pool = new NodePool();
     const { mt, model } = build(pool, SIZE[3]);
     const mas = new MaState(mt, 0);
