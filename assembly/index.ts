@@ -358,8 +358,18 @@ function stateFindColumnsOnce(mas: usize, limit: f64, buf: usize): i32 {
   return n == 0 && batchStoppedBig ? -1 : n;
 }
 
+/**
+ * The range a write through a state goes over: [first, last] when first is not -1 (mas_set_range
+ * first, as vma_iter_store does, in the same crossing), else the state's own.
+ */
+// @ts-ignore: decorator
+@inline function writeRange(mas: usize, first: f64, last: f64): void {
+  if (first != -1) masSetRange(mas, key(first, 0), key(last, 1));
+}
+
 /** mas_store_gfp over the state's range. 0 or -ENOMEM (state in error, request recorded). */
-function stateStoreUnlocked(mas: usize, entry: f64, gfp: u32): i32 {
+function stateStoreUnlocked(mas: usize, entry: f64, gfp: u32, first: f64, last: f64): i32 {
+  writeRange(mas, first, last);
   const r = wrStoreGfp(masTree(mas), masIndex(mas), masLast(mas), word(entry), mas, gfp, OP_STORE);
   setMasStoreType(mas, wrKernelType());
   if (r == 0) masSettle(mas);
@@ -367,10 +377,11 @@ function stateStoreUnlocked(mas: usize, entry: f64, gfp: u32): i32 {
 }
 
 /** mas_preallocate: reserve this write's worst case. 0 or -ENOMEM (nothing kept). */
-function statePreallocateUnlocked(mas: usize, entry: f64, gfp: u32): i32 {
+function statePreallocateUnlocked(mas: usize, entry: f64, gfp: u32, first: f64, last: f64): i32 {
+  writeRange(mas, first, last);
   const tree = masTree(mas);
   const type = wrPrepare(tree, masIndex(mas), masLast(mas), word(entry));
-  const request = wrRequest(type);
+  const request = wrRequest();
   setMasStoreType(mas, wrKernelType());
   setAllocContext(OP_PREALLOCATE, type);
   if (reserveFill(mas, treePool(tree), request, gfp) < 0) {
@@ -386,11 +397,12 @@ function statePreallocateUnlocked(mas: usize, entry: f64, gfp: u32): i32 {
  * mas_store_prealloc: write from the reserve, which must cover this write (-EINVAL, nothing
  * changed, if it does not), then give the rest back.
  */
-function stateStorePreallocUnlocked(mas: usize, entry: f64): i32 {
+function stateStorePreallocUnlocked(mas: usize, entry: f64, first: f64, last: f64): i32 {
+  writeRange(mas, first, last);
   const tree = masTree(mas);
   let type = wrPrepared(tree, masIndex(mas), masLast(mas), word(entry));
   if (type < 0) type = wrPrepare(tree, masIndex(mas), masLast(mas), word(entry));
-  const request = wrRequest(type);
+  const request = wrRequest();
   setMasStoreType(mas, wrKernelType());
   if (request > reserved(mas)) {
     store<i32>(OUT, request, 28);
@@ -576,21 +588,21 @@ export function stateFree(mas: usize): void {
   stateFreeUnlocked(mas);
   writeUnlock();
 }
-export function stateStore(mas: usize, entry: f64, gfp: u32): i32 {
+export function stateStore(mas: usize, entry: f64, gfp: u32, first: f64, last: f64): i32 {
   lockWrites();
-  const r = stateStoreUnlocked(mas, entry, gfp);
+  const r = stateStoreUnlocked(mas, entry, gfp, first, last);
   writeUnlock();
   return r;
 }
-export function statePreallocate(mas: usize, entry: f64, gfp: u32): i32 {
+export function statePreallocate(mas: usize, entry: f64, gfp: u32, first: f64, last: f64): i32 {
   lockWrites();
-  const r = statePreallocateUnlocked(mas, entry, gfp);
+  const r = statePreallocateUnlocked(mas, entry, gfp, first, last);
   writeUnlock();
   return r;
 }
-export function stateStorePrealloc(mas: usize, entry: f64): i32 {
+export function stateStorePrealloc(mas: usize, entry: f64, first: f64, last: f64): i32 {
   lockWrites();
-  const r = stateStorePreallocUnlocked(mas, entry);
+  const r = stateStorePreallocUnlocked(mas, entry, first, last);
   writeUnlock();
   return r;
 }

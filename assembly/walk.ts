@@ -28,7 +28,8 @@
 // Each walk below first asks what its status means for it (the kernel's *_setup functions), then
 // steps slot by slot (nextSlot, prevSlot). A state whose tree was written other than through it
 // since it took its position is walked again from its index first (masRevalidate): the kernel
-// leaves that to its locking rules, a library must never read a node that changed under it.
+// leaves that to its locking rules, a library must never read a node that changed under it. A
+// write through the state that rebuilt nodes leaves it that way too (masSettleLater).
 
 import { MAPLE_MAX, DEBUG, SHARED } from './config';
 import {
@@ -738,6 +739,19 @@ export function masAreaBusy(mas: usize, min: u64, max: u64): void {
 export function masSettleActive(mas: usize): void {
   setMasStatus(mas, MA_ACTIVE);
   rangeWalk(mas);
+}
+
+/**
+ * masSettleActive, the walk left for later: after a write of a non-NULL entry, which holds exactly
+ * the state's range (a non-NULL range never merges with a neighbour), the state is active there
+ * with that entry, and marked as having seen an older tree, so the first operation that needs its
+ * position walks to index (masRevalidate) and one that sets a new range never walks at all.
+ */
+export function masSettleLater(mas: usize, entry: u64): void {
+  store<u64>(mas, entry, 32);
+  setNode(mas, true);
+  setMasStatus(mas, MA_ACTIVE);
+  store<u32>(mas, treeSeq(masTree(mas)) - 2, S_SEQ);
 }
 
 /**

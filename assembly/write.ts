@@ -44,6 +44,7 @@ import {
 import {
   masTree, masIndex, masLast, masSetRange, masWalk, masReset, stateWalk, MA_START,
   MA_ROOT, MA_NONE, setMasRequest, masBulk, masSettleActive, masSettleOnPath, masSettleRoot,
+  masSettleLater,
 } from './walk';
 
 /** Operations, as recorded in the pool's failure log. */
@@ -68,12 +69,14 @@ let wrPush: i32 = 0; // a split that can push into this sibling in place (-1 lef
 let wrShift: i32 = 0; // a node store inside one slot: how far the slots after it move (1, 2)
 let wrSlotEnd: i32 = 0; // a slot store: the slot holding last (wrOffset + 1 or + 2)
 let wrType: i32 = 0; // what wrPrepare decided
+let wrNodes: i32 = 0; // the nodes it needs at most (nodeRequest)
 let wrTreeHeight: i32 = 0; // the tree's height when it did
 let wrHadRoot: bool = false; // a tree without nodes held a root entry before the write
 // How the write changes the count of non-NULL ranges: +1 for a non-NULL entry, -1 for each
 // non-NULL range it covers whole, +1 when it cuts one range in two; ranges it trims keep theirs.
 let wrDelta: i32 = 0;
 let wrRcu: bool = false; // the tree was in RCU mode when the write was prepared
+let wrEntryAt: i32 = -1; // where the new leaf contents (BIG_SLOT) hold the entry, or -1
 /** A walk path for counting the ranges a spanning store covers (LPATH/RPATH stay as they are). */
 const CPATH: usize = memory.data(<i32>(MAPLE_HEIGHT_MAX * <i32>LEVEL_SIZE), 16);
 
@@ -82,7 +85,7 @@ const CPATH: usize = memory.data(<i32>(MAPLE_HEIGHT_MAX * <i32>LEVEL_SIZE), 16);
 let askTree: usize = 0;
 let askFirst: u64 = 0;
 let askLast: u64 = 0;
-let askEntry: u64 = 0;
+let askNull: bool = false;
 let askSeq: u32 = 0;
 
 /** Decide how a store of entry over [first, last] will be written. Changes nothing. */
@@ -90,22 +93,29 @@ export function wrPrepare(tree: usize, first: u64, last: u64, entry: u64): i32 {
   askTree = tree;
   askFirst = first;
   askLast = last;
-  askEntry = entry;
+  askNull = entry == 0;
   askSeq = treeSeq(tree);
   wrTreeHeight = treeHeight(tree);
   wrType = prepare(tree, first, last, entry);
+  wrNodes = nodeRequest(wrType, LPATH, RPATH, wrLeafDepth, wrPush != 0, wrRcu);
   return wrType;
 }
 
 /**
- * The type wrPrepare decided for exactly this write, when it was the last write prepared and its
- * tree has not been written since (mas_preallocate then mas_store_prealloc: nothing to walk
- * again); -1 otherwise.
+ * The type wrPrepare decided for this write, when it was the last write prepared and its tree has
+ * not been written since (mas_preallocate then mas_store_prealloc: nothing to walk or decide
+ * again); -1 otherwise. Only whether the entry is NULL decides a write, so the prepared one may
+ * have had another non-NULL entry (the facade's preallocate knows no object's handle yet): this
+ * one takes its place.
  */
 export function wrPrepared(tree: usize, first: u64, last: u64, entry: u64): i32 {
   // A thread attaching since changes how the write must go (writesForReaders): decide again.
-  if (tree != askTree || first != askFirst || last != askLast || entry != askEntry ||
+  if (tree != askTree || first != askFirst || last != askLast || (entry == 0) != askNull ||
       treeSeq(tree) != askSeq || writesForReaders(mtInRcu(tree)) != wrRcu) return -1;
+  if (entry != 0) {
+    wrEntry = entry;
+    if (wrEntryAt >= 0) store<u64>(BIG_SLOT + (<usize>wrEntryAt << 3), entry);
+  }
   return wrType;
 }
 
@@ -116,6 +126,7 @@ function prepare(tree: usize, first: u64, last: u64, entry: u64): i32 {
   wrEntry = entry;
   wrPush = 0;
   wrShift = 0;
+  wrEntryAt = -1;
   wrRcu = writesForReaders(mtInRcu(tree));
   if (treeHeight(tree) == 0) {
     // The root holds at most a lone entry at index 0: covered when first is 0.
@@ -310,13 +321,13 @@ function coveredIn(lv: usize, s: i32, first: u64, last: u64): i32 {
 }
 
 /** Nodes the prepared write needs at most. */
-export function wrRequest(type: i32): i32 {
-  return nodeRequest(type, LPATH, RPATH, wrLeafDepth, wrPush != 0, wrRcu);
+export function wrRequest(): i32 {
+  return wrNodes;
 }
 
 /**
  * Perform the prepared write, taking nodes from the reserve of mas. Cannot fail when the
- * reserve holds wrRequest(type) nodes.
+ * reserve holds wrRequest() nodes.
  */
 export function wrCommit(tree: usize, type: i32, mas: usize, request: i32): i32 {
   seqWriteBegin(tree);
@@ -392,7 +403,7 @@ function replaceLeaf(tree: usize, ld: i32): i32 {
 export function wrStoreGfp(tree: usize, first: u64, last: u64, entry: u64, mas: usize, gfp: u32,
                            op: u32): i32 {
   const type = wrPrepare(tree, first, last, entry);
-  const request = wrRequest(type);
+  const request = wrRequest();
   const pool = treePool(tree);
   setAllocContext(op, type);
   if (request > reserved(mas)) {
@@ -482,6 +493,7 @@ function buildLeafContents(ld: i32, first: u64, last: u64, entry: u64, after: i3
   bigReset();
   for (let s = 0; s < i; s++) bigPush(pivotAt(lnode, s), slotAt(lnode, s));
   if (slotMin(lnode, i, lvMin(L)) < first) bigPush(first - 1, slotAt(lnode, i));
+  if (entry != 0) wrEntryAt = bigCount();
   bigPush(last, entry);
   if (after < 0) return;
   const R = lvl(RPATH, ld);
@@ -509,6 +521,7 @@ function prepareRoot(tree: usize, first: u64, last: u64, entry: u64): i32 {
     if (root != 0) bigPush(0, root);
     if (root == 0 || first > 1) bigPush(first - 1, 0); // the gap before first, if any
   }
+  wrEntryAt = bigCount();
   bigPush(last, entry);
   if (last < MAPLE_MAX) bigPush(MAPLE_MAX, 0);
   return WR_NEW_ROOT;
@@ -575,13 +588,18 @@ export function masErase(mas: usize, entryOut: usize, gfp: u32): i32 {
  * mas_wr_store_entry: on the slot now holding its index (a NULL store's index having been
  * widened over the NULLs it merged with), active; in a tree left without nodes, start after a
  * root entry was stored or everything erased (over [0, ULONG_MAX]), else root or none as the walk before the write saw.
+ * A write that changed only its leaf leaves its walk to the state; after one that rebuilt nodes
+ * the walk to the new leaf waits for the first operation that needs the position (a non-NULL
+ * entry's range is the state's own), and an operation that sets a new range first never walks.
  */
 export function masSettle(mas: usize): void {
   const tree = masTree(mas);
   if (treeHeight(tree) > 0) {
     const inLeaf = wrType == WR_EXACT_FIT || wrType == WR_APPEND || wrType == WR_SLOT_STORE ||
       wrType == WR_NODE_STORE || wrType == WR_NOOP;
-    if (inLeaf) masSettleOnPath(mas, LPATH, wrLeafDepth); else masSettleActive(mas);
+    if (inLeaf) masSettleOnPath(mas, LPATH, wrLeafDepth);
+    else if (wrEntry != 0) masSettleLater(mas, wrEntry);
+    else masSettleActive(mas);
   } else if (wrType == WR_EMPTY) {
     // The NULL store widened over the NULLs around it to the whole key space.
     masSetRange(mas, 0, MAPLE_MAX);

@@ -10,7 +10,8 @@
 //             <os tmpdir>/maple-wasm-bench/, so a run leaves the work tree as it was
 //
 // Each implementation measures each workload in a process of its own (the script again, with
-// --child), so the peers share no inline caches or garbage collection. Its first run's checksum
+// --child), so the peers share no inline caches or garbage collection; so does each group of
+// microbenchmarks. Its first run's checksum
 // is compared with maple-wasm's; a disagreement aborts the run. Ratios come from one run.
 import { writeFileSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
@@ -20,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { MapleTree, NodePool, MaState, linearMemoryBytes } from '../dist/index.js';
 import { MapleImpl, BTreeImpl, SortedArrayImpl, IntervalTreeImpl } from './lib/impls.mjs';
 import { WORKLOADS, W3_MANY, W4_MAS, W4_ITER, W4_CURSOR, inputs } from './lib/workloads.mjs';
-import { runMicro } from './lib/micro.mjs';
+import { MICRO_GROUPS, runMicroGroup, microLine } from './lib/micro.mjs';
 import { TARGETS, renderMarkdown, renderSvg } from './lib/report.mjs';
 import { appSizes } from './lib/size.mjs';
 import { join } from 'node:path';
@@ -160,8 +161,34 @@ function runCell(N, mode, impls, w) {
   return { id: w.id, name: w.name, ops, checksum: ref, results };
 }
 
-/** --child=N,mode,workload,implementation: measure that one part of a cell, print it as JSON. */
+/**
+ * The microbenchmarks, each group in a process of its own (--child=micro,<group>) for the same
+ * reason as the cells: in one process a group ran on the call sites and garbage the groups before
+ * it left. Returns the rows in group order.
+ */
+function runMicro() {
+  const rows = [];
+  for (const group of MICRO_GROUPS) {
+    const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...argv,
+      `--child=micro,${group}`], { encoding: 'utf8', maxBuffer: 1 << 24 });
+    if (child.status !== 0) throw new Error(`micro group ${group}: child exited ${child.status}\n${child.stderr}`);
+    for (const r of JSON.parse(child.stdout.trim().split('\n').pop())) {
+      rows.push(r);
+      log(microLine(r));
+    }
+  }
+  return rows;
+}
+
+/**
+ * --child=N,mode,workload,implementation: measure that one part of a cell, print it as JSON.
+ * --child=micro,group: that micro group's rows, as JSON.
+ */
 function child(spec) {
+  if (spec.startsWith('micro,')) {
+    console.log(JSON.stringify(runMicroGroup(spec.slice(6), { quick: QUICK, log: () => {} })));
+    return;
+  }
   const [n, mode, wid, k] = spec.split(',');
   const N = Number(n);
   const impl = implsFor(mode, new NodePool())[Number(k)];
@@ -233,7 +260,7 @@ async function main() {
     meta: {
       date: new Date().toISOString(), node: process.version, platform: `${os.platform()} ${os.arch()}`,
       cpus: os.cpus().length, cpu: os.cpus()[0]?.model, mode: PARTIAL ? 'partial' : QUICK ? 'quick' : FULL ? 'full' : 'default',
-      samples: SAMPLES, exposeGc: !!gc, build: buildInfo(), harness: 'each implementation measures each cell in a process of its own; per sample: fresh input (shared for read-only workloads), full GC with synchronous sweeping, one timed pass; median over samples', v8Flags: process.execArgv,
+      samples: SAMPLES, exposeGc: !!gc, build: buildInfo(), harness: 'each implementation measures each cell in a process of its own; per sample: fresh input (shared for read-only workloads), full GC with synchronous sweeping, one timed pass; median over samples; each micro group in a process of its own', v8Flags: process.execArgv,
     },
     sizes: [], micro: [], targets: [],
   };
@@ -259,8 +286,8 @@ async function main() {
     }
   }
   if (!flag('--no-micro')) {
-    log('microbenchmarks (maple-wasm store/clear costs)');
-    report.micro = runMicro({ quick: QUICK, log: (s) => log(s) });
+    log('microbenchmarks (maple-wasm store/clear costs), each group in a process of its own');
+    report.micro = runMicro();
   }
   report.bundle = await appSizes();
   log('one-line app, bundled + minified + gzipped: ' + Object.entries(report.bundle)

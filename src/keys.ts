@@ -16,9 +16,14 @@ export const ULONG_MAX: bigint = 0xffff_ffff_ffff_ffffn;
 /** The largest index a maple tree holds (the kernel's MAPLE_MAX is ULONG_MAX). */
 export const MAPLE_MAX: bigint = ULONG_MAX;
 
+/** A key argument that needs no conversion: a non-negative safe integer. */
+export function isSafeKey(x: unknown): x is number {
+  return typeof x === 'number' && x >= 0 && x <= Number.MAX_SAFE_INTEGER && Number.isInteger(x);
+}
+
 /** Check an index argument; throws a TypeError or RangeError naming it. */
 export function checkIndex(x: unknown, name: string): Index {
-  if (typeof x === 'number' && x >= 0 && x <= Number.MAX_SAFE_INTEGER && Number.isInteger(x)) return x;
+  if (isSafeKey(x)) return x;
   return checkSlow(x, name);
 }
 

@@ -6,7 +6,9 @@ import { core, out } from './wasm';
 import { MapleError, UseAfterFreeError, check } from './errors';
 import { Index, ULONG_MAX, checkIndex, checkOrder, wire } from './keys';
 import { Gfp, gfpCode } from './gfp';
-import { MapleTree, WRITE_MAS_STORE, WRITE_MAS_STORE_PREALLOC } from './tree';
+import {
+  MapleTree, WRITE_MAS_STORE, WRITE_MAS_STORE_PREALLOC, WRITE_MAS_STORE_RANGE, WRITE_MAS_STORE_PREALLOC_RANGE,
+} from './tree';
 import type { MapleEntry } from './tree';
 
 /**
@@ -231,9 +233,7 @@ export class MaState<T = unknown> {
    */
   store(entry: T | null, gfp?: Gfp): void {
     const g = gfpCode(gfp, 'MaState.store');
-    const mas = this.#ptr;
-    const [a, b] = this.#range();
-    this.tree._write('MaState.store', a, b, entry, WRITE_MAS_STORE, g, mas);
+    this.tree._stateWrite('MaState.store', entry, WRITE_MAS_STORE, g, this.#ptr);
   }
 
   /**
@@ -241,9 +241,22 @@ export class MaState<T = unknown> {
    * storePrealloc cannot fail. Throws ENOMEM with nothing reserved when allocation fails.
    */
   preallocate(entry: T | null, gfp?: Gfp): void {
+    this.#preallocate(entry, gfp, -1, -1);
+  }
+
+  /**
+   * @internal setRange(a, b), then preallocate(entry, gfp), in one crossing, for a caller that
+   * has checked a <= b (VmaIterator).
+   */
+  _preallocateRange(a: Index, b: Index, entry: T | null, gfp: Gfp | undefined): void {
+    this.#preallocate(entry, gfp, wire(a, 0), wire(b, 1));
+  }
+
+  /** preallocate over [first, last] as they cross (-1: the state's own range). */
+  #preallocate(entry: T | null, gfp: Gfp | undefined, first: number, last: number): void {
     const g = gfpCode(gfp, 'MaState.preallocate');
     this.tree._checkEntry(entry, 'MaState.preallocate');
-    check(core.statePreallocate(this.#ptr, entry === null ? 0 : 1, g), 'MaState.preallocate');
+    check(core.statePreallocate(this.#ptr, entry === null ? 0 : 1, g, first, last), 'MaState.preallocate');
   }
 
   /**
@@ -266,10 +279,32 @@ export class MaState<T = unknown> {
    * preallocate() for this write (else EINVAL, nothing changed). Unused nodes go back after.
    */
   storePrealloc(entry: T | null): void {
+    this.#storePrealloc(entry);
+  }
+
+  /**
+   * @internal setRange(a, b), then store(entry, gfp), in one crossing, for a caller that has
+   * checked a <= b (VmaIterator); the range need not come back from the core.
+   */
+  _storeRange(a: Index, b: Index, entry: T | null, gfp: Gfp | undefined): void {
+    const g = gfpCode(gfp, 'MaState.store');
+    this.tree._write('MaState.store', a, b, entry, WRITE_MAS_STORE_RANGE, g, this.#ptr);
+  }
+
+  /** @internal setRange(a, b), then storePrealloc(entry), likewise. */
+  _storePreallocRange(a: Index, b: Index, entry: T | null): void {
+    this.#storePrealloc(entry, a, b);
+  }
+
+  /** storePrealloc over [a, b] when given, else the state's own range; EINVAL told in its terms. */
+  #storePrealloc(entry: T | null, a?: Index, b?: Index): void {
     const mas = this.#ptr;
-    const [a, b] = this.#range();
     try {
-      this.tree._write('MaState.storePrealloc', a, b, entry, WRITE_MAS_STORE_PREALLOC, 0, mas);
+      if (a === undefined || b === undefined) {
+        this.tree._stateWrite('MaState.storePrealloc', entry, WRITE_MAS_STORE_PREALLOC, 0, mas);
+      } else {
+        this.tree._write('MaState.storePrealloc', a, b, entry, WRITE_MAS_STORE_PREALLOC_RANGE, 0, mas);
+      }
     } catch (e) {
       if (!(e instanceof MapleError && e.code === 'EINVAL')) throw e;
       throw new MapleError('EINVAL', 'MaState.storePrealloc',
@@ -325,10 +360,5 @@ export class MaState<T = unknown> {
 
   #item(): MapleEntry<T> {
     return { index: out.index(), last: out.last(), entry: this.tree._decode(out.entry()) as T };
-  }
-
-  #range(): [Index, Index] {
-    core.stateOp(this.#ptr, OP_READ, 0);
-    return [out.index(), out.last()];
   }
 }

@@ -5,7 +5,7 @@ import { core, out, readText, readI32, readU64, f64View, BATCH_CAPACITY, isShare
 import { loadWords, Indices, _dropScratch } from './batch';
 import { RangeCursor } from './cursor';
 import { MapleError, UseAfterFreeError, check } from './errors';
-import { Index, ULONG_MAX, checkIndex, checkOrder, compare, wire, successor } from './keys';
+import { Index, ULONG_MAX, checkIndex, checkOrder, compare, isSafeKey, wire, successor } from './keys';
 import { HandleTable, EntryMode, MAX_HANDLES } from './handles';
 import { NodePool, defaultPool, synchronizeRcu, adoptPool } from './pool';
 import { Gfp, gfpCode } from './gfp';
@@ -106,11 +106,15 @@ export const WRITE_STORE = 0;
 export const WRITE_INSERT = 1;
 export const WRITE_MAS_STORE = 2;
 export const WRITE_MAS_STORE_PREALLOC = 3;
-export const WRITE_ALLOC = 4;
-export const WRITE_ALLOC_REV = 5;
-export const WRITE_ALLOC_CYCLIC = 6;
+/** The same over [a, b]: the core sets the state's range first, in the same crossing. */
+export const WRITE_MAS_STORE_RANGE = 4;
+export const WRITE_MAS_STORE_PREALLOC_RANGE = 5;
+export const WRITE_ALLOC = 6;
+export const WRITE_ALLOC_REV = 7;
+export const WRITE_ALLOC_CYCLIC = 8;
 
 // ma_state operations of the core's stateOp.
+const OP_READ = 7;
 const OP_FIND = 1;
 const OP_NEXT = 3;
 const OP_PREV = 4;
@@ -172,11 +176,6 @@ function ascending<T>(items: readonly RangeInput<T>[]): boolean {
     prev = last;
   }
   return true;
-}
-
-/** A key argument that needs no conversion: a non-negative safe integer. */
-function isSafeKey(x: unknown): x is number {
-  return typeof x === 'number' && x >= 0 && x <= Number.MAX_SAFE_INTEGER && Number.isInteger(x);
 }
 
 function numberKeyError(name: string, key: bigint): RangeError {
@@ -1069,8 +1068,7 @@ export class MapleTree<T = unknown, K extends Index = Index> implements Iterable
       check(core.stateExpectedEntries(mas, items.length, 0), 'MapleTree.from');
       for (let i = 0; i < items.length; i++) {
         const [a, b, e] = rangeAt(items[i], i);
-        core.stateSet(mas, wire(a, 0), wire(b, 1));
-        this._write('MapleTree.from', a, b, e, WRITE_MAS_STORE, 0, mas);
+        this._write('MapleTree.from', a, b, e, WRITE_MAS_STORE_RANGE, 0, mas);
       }
     } finally {
       core.stateDestroy(mas);
@@ -1345,12 +1343,28 @@ export class MapleTree<T = unknown, K extends Index = Index> implements Iterable
     done?.(status);
   }
 
+  /**
+   * @internal _write over the range of the ma_state mas (MaState.store, storePrealloc). The range
+   * crosses back from the core only where it matters: object entries count handles over it, and a
+   * `keys: 'number'` tree refuses a last past 2^53 - 1.
+   */
+  _stateWrite(op: string, entry: T | null, kind: number, gfp: number, mas: number): void {
+    if (this.entryMode === 'number' && !this.#numberKeys) {
+      this._write(op, 0, 0, entry, kind, gfp, mas);
+      return;
+    }
+    core.stateOp(mas, OP_READ, 0);
+    this._write(op, out.index(), out.last(), entry, kind, gfp, mas);
+  }
+
   #call(kind: number, a: Index, b: Index, word: number, gfp: number, mas: number, extra: Index): number {
     switch (kind) {
       case WRITE_STORE: return core.treeStore(this.#ptr, wire(a, 0), wire(b, 1), word, gfp);
       case WRITE_INSERT: return core.treeInsert(this.#ptr, wire(a, 0), wire(b, 1), word, gfp);
-      case WRITE_MAS_STORE: return core.stateStore(mas, word, gfp);
-      case WRITE_MAS_STORE_PREALLOC: return core.stateStorePrealloc(mas, word);
+      case WRITE_MAS_STORE: return core.stateStore(mas, word, gfp, -1, -1);
+      case WRITE_MAS_STORE_PREALLOC: return core.stateStorePrealloc(mas, word, -1, -1);
+      case WRITE_MAS_STORE_RANGE: return core.stateStore(mas, word, gfp, wire(a, 0), wire(b, 1));
+      case WRITE_MAS_STORE_PREALLOC_RANGE: return core.stateStorePrealloc(mas, word, wire(a, 0), wire(b, 1));
       case WRITE_ALLOC_CYCLIC: return core.treeAllocCyclic(this.#ptr, word, wire(a, 0), wire(extra, 1), gfp);
       default:
         return core.treeAllocRange(this.#ptr, wire(extra, 2), word, wire(a, 0), wire(b, 1),

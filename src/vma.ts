@@ -9,7 +9,7 @@
 
 import { MaState } from './state';
 import { MapleError } from './errors';
-import { Index, ULONG_MAX, checkIndex } from './keys';
+import { Index, ULONG_MAX, checkIndex, isSafeKey } from './keys';
 import type { MapleTree } from './tree';
 import type { Gfp } from './gfp';
 
@@ -154,18 +154,18 @@ export class VmaIterator<V extends Vma = Vma> implements Iterable<V> {
 
   /** vma_iter_prealloc: reserve the worst case of storing vma over its range (null: clearing the config range); ENOMEM keeps nothing. */
   prealloc(vma: V | null, gfp?: Gfp): void {
-    if (vma !== null) {
-      const [a, b] = this.#range(vma, 'VmaIterator.prealloc');
-      this.#mas.setRange(a, b);
+    if (vma === null) {
+      this.#mas.preallocate(null, gfp);
+      return;
     }
-    this.#mas.preallocate(vma, gfp);
+    const [a, b] = this.#range(vma, 'VmaIterator.prealloc');
+    this.#mas._preallocateRange(a, b, vma, gfp);
   }
 
   /** vma_iter_store: store vma over [vmStart, vmEnd) from prealloc's reserve; never allocates (EINVAL, unchanged, if not covered). */
   store(vma: V): void {
     const [a, b] = this.#range(vma, 'VmaIterator.store');
-    this.#mas.setRange(a, b);
-    this.#mas.storePrealloc(vma);
+    this.#mas._storePreallocRange(a, b, vma);
   }
 
   /** vma_iter_store_gfp: store vma over [vmStart, vmEnd), allocating with gfp after 'nowait'; ENOMEM leaves the tree unchanged. */
@@ -222,9 +222,8 @@ export class VmaIterator<V extends Vma = Vma> implements Iterable<V> {
 
   /** mas_store_gfp over [a, b]; on ENOMEM the position is reset so walks start afresh. */
   #write(a: Index, b: Index, entry: V | null, gfp: Gfp | undefined): void {
-    this.#mas.setRange(a, b);
     try {
-      this.#mas.store(entry, gfp);
+      this.#mas._storeRange(a, b, entry, gfp);
     } catch (e) {
       this.#mas.reset();
       throw e;
@@ -239,10 +238,13 @@ export class VmaIterator<V extends Vma = Vma> implements Iterable<V> {
     return this.#span(vma.vmStart, vma.vmEnd, op, 'vma.vmStart', 'vma.vmEnd');
   }
 
-  /** Check [start, end) (page alignment too) and return it as the inclusive [start, last]. */
+  /**
+   * Check [start, end) (page alignment too) and return it as the inclusive [start, last]. Names
+   * are built only for an argument that fails, as MapleTree.from's are: no string per write.
+   */
   #span(start: unknown, end: unknown, op: string, sName = 'start', eName = 'end'): [Index, Index] {
-    const a = checkIndex(start, `${op}: ${sName}`);
-    const b = this.#last(end, `${op}: ${eName}`);
+    const a = isSafeKey(start) ? start : checkIndex(start, `${op}: ${sName}`);
+    const b = this.#last(end, eName, op);
     if (a > b) {
       throw new RangeError(`${op}: ${eName} (${hex(end as Index)}) must be greater than ${sName} (${hex(a)})`);
     }
@@ -256,21 +258,27 @@ export class VmaIterator<V extends Vma = Vma> implements Iterable<V> {
   /**
    * The one place an exclusive end becomes an inclusive last: end must be 1..2^64 (a number
    * must be a safe integer); returns end - 1 as a number when it is safe, else as a bigint.
+   * Errors name the argument `name`, after `op` when given.
    */
-  #last(end: unknown, name: string): Index {
+  #last(end: unknown, name: string, op?: string): Index {
     if (typeof end === 'number') {
       if (!Number.isSafeInteger(end) || end < 1) {
-        throw new RangeError(`${name} must be an exclusive end in 1..2^53 - 1 (a bigint reaches 2^64), got ${end}`);
+        throw new RangeError(`${argName(name, op)} must be an exclusive end in 1..2^53 - 1 (a bigint reaches 2^64), got ${end}`);
       }
       return end - 1;
     }
     if (typeof end === 'bigint') {
-      if (end < 1n || end > END_LIMIT) throw new RangeError(`${name} must be an exclusive end in 1..2^64, got ${end}`);
+      if (end < 1n || end > END_LIMIT) throw new RangeError(`${argName(name, op)} must be an exclusive end in 1..2^64, got ${end}`);
       const last = end - 1n;
       return last <= SAFE ? Number(last) : last;
     }
-    throw new TypeError(`${name} must be a number or a bigint, got ${typeof end}`);
+    throw new TypeError(`${argName(name, op)} must be a number or a bigint, got ${typeof end}`);
   }
+}
+
+/** An argument's name in an error, after the operation's when given. */
+function argName(name: string, op: string | undefined): string {
+  return op === undefined ? name : `${op}: ${name}`;
 }
 
 function aligned(x: Index, page: number): boolean {

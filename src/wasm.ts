@@ -65,9 +65,10 @@ export interface Core {
   statePause(mas: number): void;
   stateReset(mas: number): void;
   stateOp(mas: number, op: number, limit: number): number;
-  stateStore(mas: number, entry: number, gfp: number): number;
-  statePreallocate(mas: number, entry: number, gfp: number): number;
-  stateStorePrealloc(mas: number, entry: number): number;
+  /** The three writes through a state: over [first, last] (set first), or its own range for first -1. */
+  stateStore(mas: number, entry: number, gfp: number, first: number, last: number): number;
+  statePreallocate(mas: number, entry: number, gfp: number, first: number, last: number): number;
+  stateStorePrealloc(mas: number, entry: number, first: number, last: number): number;
   stateErase(mas: number, gfp: number): number;
   stateDestroy(mas: number): void;
   stateAllocated(mas: number): number;

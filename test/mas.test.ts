@@ -351,6 +351,61 @@ describe('writes through the state', () => {
     expect(pool.stats().nodesInUse).toBe(0);
   });
 
+  // A write that rebuilt nodes (spanning store, split, rebalance) leaves the state on the range
+  // it wrote, as mas_store does; the position is walked to when a step first needs it.
+  /** The first [a, b] of cands whose store is of the kernel's store type `type` (asked of preallocate). */
+  const writeOfType = (mt: MapleTree<number>, type: string, cands: [number, number][]): [number, number] => {
+    for (const [a, b] of cands) {
+      const probe = new MaState(mt, a, b);
+      probe.preallocate(9999);
+      const t = probe.storeType;
+      probe.free();
+      if (t === type) return [a, b];
+    }
+    throw new Error(`no ${type} among the candidates`);
+  };
+  const inner = Array.from({ length: 300 }, (_, i): [number, number] => [10 * i + 11, 10 * i + 68]);
+
+  test('after a store that rebuilt nodes the state stands on the written range and steps on from it', () => {
+    for (const type of ['spanning_store', 'split_store', 'rebalance']) {
+      const [a, b] = type === 'spanning_store' ? [1003, 1502]
+        : type === 'split_store' ? writeOfType(tall(), type, Array.from({ length: 300 }, (_, i) => [10 * i + 1, 10 * i + 2]))
+        : writeOfType(tall(), type, inner);
+      for (const how of ['store', 'storePrealloc'] as const) {
+        for (const step of ['next', 'prev', 'find', 'walk', 'nextRange', 'prevRange'] as const) {
+          const mt = tall();
+          const mas = new MaState(mt, a, b);
+          if (how === 'store') mas.store(9999);
+          else { mas.preallocate(9999); mas.storePrealloc(9999); }
+          expect(mas.storeType).toBe(type);
+          expect(pos(mas)).toEqual([String(a), String(b), 'active']);
+          const fresh = new MaState(mt, a, b);
+          expect(fresh.walk()).toBe(9999);
+          expect(mas[step]()).toBe(fresh[step]());
+          expect(pos(mas)).toEqual(pos(fresh));
+          mt.validate();
+          mt.free();
+        }
+      }
+    }
+  });
+
+  test('a rebalance through the state, then a write through the tree: the state steps from its range in the new tree', () => {
+    const mt = tall();
+    const [a, b] = writeOfType(mt, 'rebalance', inner);
+    const mas = new MaState(mt, a, b);
+    mas.store(9999);
+    expect(mas.storeType).toBe('rebalance');
+    expect(pos(mas)).toEqual([String(a), String(b), 'active']);
+    mt.storeRange(b + 1, b + 100, 9998);
+    expect(mas.next()).toBe(9998);
+    expect(pos(mas)).toEqual([String(b + 1), String(b + 100), 'active']);
+    expect(mas.prev()).toBe(9999);
+    expect(mas.prev()).toBe((a - 1) / 10); // what is left of the entry a cut into
+    mt.validate();
+    mt.free();
+  });
+
   test('mas_erase erases the whole range holding index and returns its entry', () => {
     const mt = small();
     const mas = new MaState(mt, 150);

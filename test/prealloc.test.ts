@@ -450,3 +450,175 @@ describe('reserves taken as one chain', () => {
     expect(chain.counts.nodesReserved).toBe(0);
   });
 });
+
+// mas_preallocate decides the write (walk, store type, node count) and mas_store_prealloc carries
+// it out as decided, with the entry it is given: only whether the entry is NULL decides a write,
+// and the facade's preallocate does not know an object's handle yet. Anything that may have
+// changed the decision (a write since, by any path; another write prepared since; a NULL where a
+// non-NULL entry was preallocated) has it decided again.
+describe('storePrealloc carries out the write preallocate decided', () => {
+  const KERNEL_TYPE: Record<(typeof TYPES)[number], string> = {
+    'exact fit': 'exact_fit', append: 'append', 'slot store': 'slot_store', 'node store': 'node_store',
+    split: 'split_store', rebalance: 'rebalance', 'spanning store': 'spanning_store',
+  };
+
+  for (const type of TYPES) {
+    test(`${type}: the entry stored is storePrealloc's, not preallocate's`, () => {
+      const pool = new NodePool();
+      const count = type === 'append' ? SIZE[2] : SIZE[3];
+      const { mt, model } = build(pool, count);
+      const nodes = parseDump(mt);
+      let found = false;
+      for (const [a, b] of candidates(type, nodes, count)) {
+        const copy = mt.dup();
+        const mas = new MaState(copy, Number(a), Number(b));
+        mas.preallocate(111);
+        if (mas.storeType !== KERNEL_TYPE[type]) {
+          mas.free();
+          copy.free();
+          continue;
+        }
+        found = true;
+        mas.storePrealloc(222);
+        expect(mas.storeType).toBe(KERNEL_TYPE[type]);
+        expect(mas.allocated).toBe(0);
+        expect([mas.index, mas.last, mas.status]).toEqual([Number(a), Number(b), 'active']);
+        const m = model.clone();
+        m.store(a, b, 222);
+        contentsEqual(copy, m);
+        copy.validate();
+        mas.free();
+        copy.free();
+        break;
+      }
+      expect(found, `no candidate write of type '${type}'`).toBe(true);
+      mt.free();
+      expect(pool.stats().nodesInUse).toBe(0);
+    });
+  }
+
+  test('a tree without nodes: new root and store root take storePrealloc\'s entry', () => {
+    const mt = new MapleTree<number>({ entries: 'number' });
+    const mas = new MaState(mt, 5, 9);
+    mas.preallocate(1);
+    mas.storePrealloc(2); // new root
+    mt.erase(5);
+    mas.setRange(0, 0);
+    mas.preallocate(3);
+    expect(mas.storeType).toBe('store_root');
+    mas.storePrealloc(4);
+    expect([...mt.entries()]).toEqual([{ index: 0, last: 0, entry: 4 }]);
+    mas.setRange(1, 5);
+    mas.preallocate(5);
+    mas.storePrealloc(6); // a lone entry at 0 grows a leaf
+    expect([...mt.entries()].map((e) => e.entry)).toEqual([4, 6]);
+    mt.validate();
+    mt.free();
+  });
+
+  test('object entries: the handle stored is the object storePrealloc was given', () => {
+    const objs = Array.from({ length: 400 }, (_, i) => ({ id: i }));
+    const make = (): MapleTree<{ id: number }> => {
+      const t = new MapleTree<{ id: number }>();
+      for (let i = 0; i < 400; i++) t.storeRange(10 * i, 10 * i + 5, objs[i]);
+      return t;
+    };
+    const mt = make();
+    const ref = make(); // the same writes through the normal API
+    const mas = new MaState(mt, 0);
+    const put = { id: -1 };
+    const ranges: [number, number][] = [[1003, 2502], [2000, 2005], [2501, 2502], [3000, 3007]];
+    for (const [a, b] of ranges) { // spanning store, exact fit, node store, slot store
+      mas.setRange(a, b);
+      mas.preallocate({ id: -2 });
+      mas.storePrealloc(put);
+      ref.storeRange(a, b, put);
+      expect(mt.load(a)).toBe(put);
+      expect(mt.load(b)).toBe(put);
+    }
+    mt.validate();
+    expect([...mt.entries()]).toEqual([...ref.entries()]);
+    expect(mt.handleStats).toEqual(ref.handleStats);
+    mas.free();
+    mt.free();
+    ref.free();
+  });
+
+  test('a write through the tree elsewhere in between: decided again, stored right', () => {
+    const pool = new NodePool();
+    const { mt, model } = build(pool, SIZE[3]);
+    const mas = new MaState(mt, 0);
+    // elsewhere in the tree: the prepared node store still needs no node
+    mas.setRange(2000, 2015);
+    mas.preallocate(7);
+    expect(mas.storeType).toBe('node_store');
+    mt.storeRange(3001, 3002, 8);
+    model.store(3001n, 3002n, 8);
+    mas.storePrealloc(7);
+    model.store(2000n, 2015n, 7);
+    contentsEqual(mt, model);
+    mt.validate();
+    mas.free();
+    mt.free();
+    expect(pool.stats().nodesInUse).toBe(0);
+  });
+
+  test('a leaf filled in between: the write that needed no node now splits it, and the reserve falls short (EINVAL)', () => {
+    // one leaf of 8 slots: [10i, 10i + 5] for i < 4, the NULLs between, the NULL tail
+    const mt = new MapleTree<number>({ entries: 'number' });
+    const model = new FuzzModel<number>();
+    const put = (a: number, b: number, e: number): void => { mt.storeRange(a, b, e); model.store(BigInt(a), BigInt(b), e); };
+    for (let i = 0; i < 4; i++) put(10 * i, 10 * i + 5, i);
+    expect(mt.height).toBe(1);
+    const mas = new MaState(mt, 12, 13); // inside [10, 15]: two slots more
+    mas.preallocate(9);
+    expect(mas.storeType).toBe('node_store');
+    expect(mas.lastRequest).toBe(0);
+    for (let k = 0; k < 4; k++) put(100 + 10 * k, 100 + 10 * k + 5, 50 + k); // the leaf is full
+    expect(() => mas.storePrealloc(9)).toThrowError(/EINVAL/);
+    contentsEqual(mt, model);
+    mas.preallocate(9);
+    expect(mas.storeType).toBe('split_store');
+    expect(mas.lastRequest).toBeGreaterThan(0);
+    mas.storePrealloc(9);
+    model.store(12n, 13n, 9);
+    contentsEqual(mt, model);
+    mt.validate();
+    mas.free();
+    mt.free();
+  });
+
+  test('another write prepared in between (a second state\'s preallocate): each is decided again', () => {
+    const pool = new NodePool();
+    const { mt, model } = build(pool, SIZE[3]);
+    const a = new MaState(mt, 1003, 1502); // spanning store
+    const b = new MaState(mt, 2001, 2002); // node store
+    a.preallocate(1);
+    b.preallocate(2);
+    a.storePrealloc(1);
+    model.store(1003n, 1502n, 1);
+    b.storePrealloc(2);
+    model.store(2001n, 2002n, 2);
+    contentsEqual(mt, model);
+    mt.validate();
+    a.free();
+    b.free();
+    mt.free();
+    expect(pool.stats().nodesInUse).toBe(0);
+  });
+
+  test('NULL given to storePrealloc after a non-NULL preallocate: decided again as the NULL store it is', () => {
+    const pool = new NodePool();
+    const { mt, model } = build(pool, SIZE[3]);
+    const mas = new MaState(mt, 2000, 2005);
+    mas.preallocate(5);
+    expect(mas.storeType).toBe('exact_fit');
+    mas.storePrealloc(null); // merges with the NULL ranges on both sides
+    model.store(2000n, 2005n, null);
+    expect([mas.index, mas.last]).toEqual([1996, 2009]);
+    contentsEqual(mt, model);
+    mt.validate();
+    mas.free();
+    mt.free();
+  });
+});

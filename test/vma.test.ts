@@ -157,6 +157,38 @@ describe('writes', () => {
     vmi.destroy();
   });
 
+  // vma_iter_prealloc and vma_iter_store set the state's range from the VMA (__mas_set_range)
+  // in the same call into the core as the write: a walk in between does not move the write.
+  test('vma_iter_prealloc + vma_iter_store over the VMA\'s range, above 2^53 and up to 2^64, with walks in between', () => {
+    const pool = new NodePool();
+    const mt = new MapleTree<V>({ pool, allocRange: true });
+    const vmi = new VmaIterator(mt);
+    const G = 2n ** 60n;
+    const low = vma('low', P, 2 * P);
+    const hi = [0, 1, 2, 3].map((i) => vma(`h${i}`, G + BigInt(2 * i) * 0x1000n, G + BigInt(2 * i + 1) * 0x1000n));
+    const top = vma('top', ULONG_MAX - 0xfffn, ULONG_MAX + 1n);
+    for (const v of [low, ...hi, top]) {
+      vmi.prealloc(v);
+      vmi.set(0);
+      expect(vmi.next()).toBe(v === low ? undefined : low); // the iterator walks elsewhere
+      vmi.store(v);
+      expect([vmi.addr, vmi.end]).toEqual([v.vmStart, v.vmEnd]);
+    }
+    const across = vma('across', G + 0x800n, G + 0x4800n); // over h0's tail, h1, h2's head
+    vmi.prealloc(across);
+    vmi.prev();
+    vmi.store(across);
+    expect(ranges(mt)).toEqual([
+      [P, 2 * P - 1, 'low'], [G, G + 0x7ffn, 'h0'], [G + 0x800n, G + 0x47ffn, 'across'],
+      [G + 0x4800n, G + 0x4fffn, 'h2'], [G + 0x6000n, G + 0x6fffn, 'h3'], [ULONG_MAX - 0xfffn, ULONG_MAX, 'top'],
+    ]);
+    vmi.storeGfp(vma('gfp', G + 0x6000n, G + 0x7000n)); // vma_iter_store_gfp over h3 exactly
+    vmi.clearGfp(G, G + 0x800n); // and vma_iter_clear_gfp over h0
+    expect(ranges(mt).map((r) => r[2])).toEqual(['low', 'across', 'h2', 'gfp', 'top']);
+    expectNoLeak(pool, mt);
+    vmi.destroy();
+  });
+
   test('vma_iter_store without a covering reserve: EINVAL, tree unchanged', () => {
     const { pool, mt, vmi } = fortyVmas();
     const before = ranges(mt);

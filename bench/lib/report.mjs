@@ -121,7 +121,7 @@ export function renderMarkdown(report) {
     L.push('');
     L.push('## maple-wasm write costs (microbenchmarks, numeric entries unless stated)');
     L.push('');
-    L.push('Own harness: fresh tree per sample (untimed), one timed batch, warm-up samples dropped; ns/op median (min–max). ' +
+    L.push('Own harness, each group in a process of its own: fresh tree per sample (untimed), one timed batch, warm-up samples dropped; ns/op median (min–max). ' +
       '"paths" is the store type each timed op took, checked with the pool fault controls on a replica ' +
       '("in place" = needed no node: exact fit, append, slot store, node store or a split pushed into a sibling).');
     L.push('');
