@@ -53,7 +53,56 @@ export const TARGETS = [
     },
   },
   ratioTarget('W3', 3, 'object'),
+  // Reads at memory speed (W3b, W4c) and the advanced API at the normal API's speed
+  {
+    label: 'W3b (loadMany) vs W3 (load), maple-wasm', target: '>= 4×',
+    evaluate(report) {
+      const b = block(report, 'number');
+      const many = rateOf(b, 'W3b');
+      const one = rateOf(b, 'W3');
+      return ratioResult(this, b, many && one ? many / one : undefined, (r) => r >= 4);
+    },
+  },
+  {
+    label: "W4c (cursor) vs sorted-btree's W4", target: '>= 2×',
+    evaluate(report) {
+      const b = block(report, 'number');
+      const cursor = rateOf(b, 'W4c');
+      const peer = b?.workloads.find((x) => x.id === 'W4')?.results[BT];
+      return ratioResult(this, b, cursor && peer && !peer.skipped ? cursor / peer.opsPerSec : undefined, (r) => r >= 2);
+    },
+  },
+  microTarget('MaState.store vs mt.storeRange (ns/op)', 'mas.setRange(a, b); mas.store(e)'),
+  microTarget('preallocate + storePrealloc vs mt.storeRange (ns/op)', 'mas.setRange; preallocate(e); storePrealloc(e)'),
 ];
+
+/** maple-wasm's ops/s on a workload of a block (the first implementation of its cell). */
+function rateOf(b, wid) {
+  const w = b?.workloads.find((x) => x.id === wid);
+  const m = w && Object.values(w.results)[0];
+  return m && !m.skipped ? m.opsPerSec : undefined;
+}
+
+function ratioResult(t, b, r, ok) {
+  if (r === undefined) return { label: t.label, target: t.target, measured: 'n/a', status: 'not measured' };
+  return { label: t.label, target: t.target, N: b.N, value: r, measured: ratioFmt(r), status: status(ok(r), b.N) };
+}
+
+/** A 'store vs prealloc' micro row's median ns/op over mt.storeRange's, at most 1.2. */
+function microTarget(label, row) {
+  return {
+    label, target: '<= 1.2×',
+    evaluate(report) {
+      const group = (report.micro ?? []).filter((r) => r.group === 'store vs prealloc');
+      const base = group.find((r) => r.label === 'mt.storeRange(a, b, e)');
+      const it = group.find((r) => r.label === row);
+      if (!base || !it) return { label: this.label, target: this.target, measured: 'n/a', status: 'not measured' };
+      const r = it.median / base.median;
+      return { label: this.label, target: this.target, value: r, measured: `${ratioFmt(r)} (${it.median.toFixed(0)} / ${base.median.toFixed(0)} ns)`,
+        status: r <= 1.2 ? 'met' : 'MISSED' };
+    },
+  };
+}
 
 /** Ratio targets by workload id (for the chart). */
 const TARGET_RATIO = { W1: 3, W2: 3, W3: 4.5, W4: 1.2, W5: 5, W6: 2, W7: 3.5, W8: 4 };
