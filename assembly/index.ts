@@ -710,7 +710,11 @@ export function stateFindColumns(mas: usize, limit: f64, buf: usize): i32 {
   readEnd();
   return r;
 }
-export function stateEmptyArea(mas: usize, min: f64, max: f64, size: f64, forward: i32): i32 {
+/**
+ * The start found (exact below 2^53), or -1 with the start in OUT (above 2^53 - 1), or -EINVAL /
+ * -EBUSY: a found start crosses back as the result, with no second read of linear memory.
+ */
+export function stateEmptyArea(mas: usize, min: f64, max: f64, size: f64, forward: i32): f64 {
   readBegin();
   saveState(mas);
   let r = stateEmptyAreaOnce(mas, min, max, size, forward);
@@ -719,8 +723,12 @@ export function stateEmptyArea(mas: usize, min: f64, max: f64, size: f64, forwar
     r = stateEmptyAreaOnce(mas, min, max, size, forward);
   }
   readEnd();
-  return r;
+  if (r < 0) return <f64>r;
+  const start = load<u64>(OUT);
+  return start <= <u64>MAX_SAFE_START ? <f64>start : -1;
 }
+// @ts-ignore: decorator
+@inline const MAX_SAFE_START: u64 = 0x1F_FFFF_FFFF_FFFF;
 export function treeEmptyArea(tree: usize, min: f64, max: f64, size: f64, forward: i32): i32 {
   readBegin();
   let r = treeEmptyAreaOnce(tree, min, max, size, forward);

@@ -216,12 +216,14 @@ export class MaState<T = unknown> {
     const lo = checkIndex(min, 'min');
     const hi = checkIndex(max, 'max');
     const n = checkIndex(size, 'size');
-    const status = core.stateEmptyArea(this.#ptr, wire(lo, 0), wire(hi, 1), wire(n, 2), forward);
-    if (status === -22) {
+    const start = core.stateEmptyArea(this.#ptr, wire(lo, 0), wire(hi, 1), wire(n, 2), forward);
+    if (start >= 0) return start;
+    if (start === -1) return out.index(); // above 2^53 - 1: a bigint, from linear memory
+    if (start === -22) {
       throw new MapleError('EINVAL', op, `need min <= max and 1 <= size <= max - min + 1 (min ${lo}, max ${hi}, size ${n})`);
     }
-    check(status, op);
-    return out.index();
+    check(start, op);
+    throw new Error(`${op}: unexpected core status ${start}`);
   }
 
   // ── writes ──

@@ -77,6 +77,7 @@ export interface Core {
   stateExpectedEntries(mas: number, n: number, gfp: number): number;
   stateNomem(mas: number, gfp: number): number;
   treeEmptyArea(tree: number, min: number, max: number, size: number, forward: number): number;
+  /** The start found (below 2^53), -1 when it is in OUT (above), or -errno. */
   stateEmptyArea(mas: number, min: number, max: number, size: number, forward: number): number;
   treeAllocRange(tree: number, size: number, entry: number, min: number, max: number, forward: number, gfp: number): number;
   treeAllocCyclic(tree: number, entry: number, min: number, max: number, gfp: number): number;
