@@ -215,6 +215,22 @@ export function setLoadScratch(scratch: usize): void {
  * is then written up to the group before it).
  */
 let laneSink: u64 = 0;
+
+/**
+ * Fetch the node of every lane not done (a load from each of its four cache lines) before any
+ * lane's pivot search: a load that misses holds up all that follows it, so with a pivot search
+ * between two lanes' misses only a few would be in flight; this way the whole group's are.
+ */
+// @ts-ignore: decorator
+@inline function touchLanes(m: i32, done: u32): void {
+  let sink: u64 = 0;
+  for (let l = 0; l < m; l++) {
+    if ((done & (<u32>1 << l)) != 0) continue;
+    const node = mteToNode(load<u64>(laneNode + (<usize>l << 3)));
+    sink ^= load<u64>(node, 0) ^ load<u64>(node, 64) ^ load<u64>(node, 128) ^ load<u64>(node, 192);
+  }
+  laneSink = sink;
+}
 export function mtLoadMany(tree: usize, keys: usize, out: usize, n: i32, big: bool, numeric: bool): i32 {
   const word = treeRootWord(tree);
   const root = rootValue(word);
@@ -241,14 +257,7 @@ export function mtLoadMany(tree: usize, keys: usize, out: usize, n: i32, big: bo
     if (nodes && !checked) {
       let atLeaf = leaf;
       while (true) {
-        // Fetch every lane's node first: a few instructions a lane, so all their misses are in
-        // flight together; the pivot searches below then find the lines arriving or arrived.
-        let sink: u64 = 0;
-        for (let l = 0; l < m; l++) {
-          const node = mteToNode(load<u64>(laneNode + (<usize>l << 3)));
-          sink ^= load<u64>(node, 0) ^ load<u64>(node, 64) ^ load<u64>(node, 128) ^ load<u64>(node, 192);
-        }
-        laneSink = sink;
+        touchLanes(m, 0);
         for (let l = 0; l < m; l++) {
           const lane = <usize>l << 3;
           const enode = load<u64>(laneNode + lane);
@@ -277,6 +286,7 @@ function loadLanesChecked(tree: usize, m: i32): void {
   let done: u32 = 0;
   let redo: u32 = 0;
   while (done != all) {
+    touchLanes(m, done);
     for (let l = 0; l < m; l++) {
       const bit = <u32>1 << l;
       if ((done & bit) != 0) continue;
