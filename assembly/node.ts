@@ -333,8 +333,13 @@ let slotLineSink: u64 = 0;
  */
 // @ts-ignore: decorator
 @inline export function mteTouch(enode: u64): void {
-  const node = mteToNode(enode);
-  slotLineSink = load<u64>(node) ^ load<u64>(node + 64) ^ load<u64>(node + 128) ^ load<u64>(node + 192);
+  slotLineSink = nodeLines(mteToNode(enode));
+}
+
+/** A word from each of a node's four cache lines, combined (for a sink: see mteTouch). */
+// @ts-ignore: decorator
+@inline export function nodeLines(node: usize): u64 {
+  return load<u64>(node) ^ load<u64>(node, 64) ^ load<u64>(node, 128) ^ load<u64>(node, 192);
 }
 
 // @ts-ignore: decorator

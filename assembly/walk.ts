@@ -34,7 +34,7 @@
 import { MAPLE_MAX, DEBUG, SHARED } from './config';
 import {
   mteIsLeaf, mtePrefetchSlots, slotAt, slotMin, slotMax, mteSlot, mtePivotSlot, maPivotSlot,
-  mteIsDead, mteToNode, mteTouch,
+  mteIsDead, mteToNode, mteTouch, nodeLines,
 } from './node';
 import { inReader, noteRestart } from './rcu';
 import {
@@ -206,14 +206,6 @@ export function setLoadScratch(scratch: usize): void {
 // @ts-ignore: decorator
 @inline const MAX_SAFE_F64: f64 = 9007199254740991;
 
-/**
- * mtree_load over a batch: the entries at keys[0..n) (f64 safe integers, or u64 when big) to
- * out[0..n) as f64: with numeric, the number stored (the word less one) or NaN for nothing;
- * otherwise the entry word itself (0 for nothing). The walks go LOAD_GROUP at a time, level by
- * level, so that the cache misses of one level's nodes are in flight together rather than one
- * after another. Returns -1, or the position of the first key that is not a safe integer (out
- * is then written up to the group before it).
- */
 let laneSink: u64 = 0;
 
 /**
@@ -227,10 +219,19 @@ let laneSink: u64 = 0;
   for (let l = 0; l < m; l++) {
     if ((done & (<u32>1 << l)) != 0) continue;
     const node = mteToNode(load<u64>(laneNode + (<usize>l << 3)));
-    sink ^= load<u64>(node, 0) ^ load<u64>(node, 64) ^ load<u64>(node, 128) ^ load<u64>(node, 192);
+    sink ^= nodeLines(node);
   }
   laneSink = sink;
 }
+
+/**
+ * mtree_load over a batch: the entries at keys[0..n) (f64 safe integers, or u64 when big) to
+ * out[0..n) as f64: with numeric, the number stored (the word less one) or NaN for nothing;
+ * otherwise the entry word itself (0 for nothing). The walks go LOAD_GROUP at a time, level by
+ * level, so that the cache misses of one level's nodes are in flight together rather than one
+ * after another. Returns -1, or the position of the first key that is not a safe integer (out
+ * is then written up to the group before it).
+ */
 export function mtLoadMany(tree: usize, keys: usize, out: usize, n: i32, big: bool, numeric: bool): i32 {
   const word = treeRootWord(tree);
   const root = rootValue(word);
