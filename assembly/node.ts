@@ -249,22 +249,29 @@ export function maWriteNode(node: usize, pivots: usize, slots: usize, count: i32
  */
 // @ts-ignore: decorator
 @inline export function maPivotSlot(node: usize, index: u64): i32 {
-  const sign = i64x2.splat(<i64>0x8000_0000_0000_0000);
-  const key = v128.xor(i64x2.splat(<i64>index), sign);
-  const p = node + PIVOTS;
-  const c0 = i64x2.lt_s(v128.xor(v128.load(p, 0), sign), key);
-  const c1 = i64x2.lt_s(v128.xor(v128.load(p, 16), sign), key);
-  const c2 = i64x2.lt_s(v128.xor(v128.load(p, 32), sign), key);
-  const c3 = i64x2.lt_s(v128.xor(v128.load(p, 48), sign), key);
-  const c4 = i64x2.lt_s(v128.xor(v128.load(p, 64), sign), key);
-  const c5 = i64x2.lt_s(v128.xor(v128.load(p, 80), sign), key);
-  const c6 = i64x2.lt_s(v128.xor(v128.load(p, 96), sign), key);
-  // pivot 14 is loaded with slot 0 beside it; only its lane counts
-  const c7 = v128.and(i64x2.lt_s(v128.xor(v128.load(p, 112), sign), key), i64x2(-1, 0));
-  const lo = i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(c0, c1), i16x8.narrow_i32x4_s(c2, c3));
-  const hi = i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(c4, c5), i16x8.narrow_i32x4_s(c6, c7));
-  const below = i8x16.bitmask(lo) | (i8x16.bitmask(hi) << 16);
+  const key = flipSign(i64x2.splat(<i64>index));
+  // pivot 14 is loaded with slot 0 beside it: its two mask bits are dropped
+  const below = pivotsBelow(node + PIVOTS, key) | ((pivotsBelow(node + PIVOTS + 64, key) & 0x3FFF) << 16);
   return ctz(~below) >> 1;
+}
+
+/** A v128 of two u64 with their sign bits flipped, so that signed compares order them unsigned. */
+// @ts-ignore: decorator
+@inline function flipSign(v: v128): v128 {
+  return v128.xor(v, i64x2.splat(<i64>0x8000_0000_0000_0000));
+}
+
+/**
+ * Which of the 8 pivots at p lie below key (sign-flipped): two mask bits each, in order (each
+ * compare's lanes narrowed to bytes, then one bitmask).
+ */
+// @ts-ignore: decorator
+@inline function pivotsBelow(p: usize, key: v128): i32 {
+  const c0 = i64x2.lt_s(flipSign(v128.load(p, 0)), key);
+  const c1 = i64x2.lt_s(flipSign(v128.load(p, 16)), key);
+  const c2 = i64x2.lt_s(flipSign(v128.load(p, 32)), key);
+  const c3 = i64x2.lt_s(flipSign(v128.load(p, 48)), key);
+  return i8x16.bitmask(i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(c0, c1), i16x8.narrow_i32x4_s(c2, c3)));
 }
 
 // ── arange_64 and type-generic access ────────────────────────────────────────
@@ -397,23 +404,14 @@ let slotLineSink: u64 = 0;
 }
 
 /**
- * maPivotSlot for an arange_64 node: its 9 pivots compared at once, the prefix below index
- * counted without a branch (a loop over them mispredicts about once a level on random keys).
+ * maPivotSlot for an arange_64 node: its first 8 pivots compared at once as range_64's are, the
+ * ninth beside them, the prefix below index counted without a branch (a loop over them
+ * mispredicted about once a level on random keys).
  */
 // @ts-ignore: decorator
 @inline function aPivotSlot(node: usize, index: u64): i32 {
-  const sign = i64x2.splat(<i64>0x8000_0000_0000_0000);
-  const key = v128.xor(i64x2.splat(<i64>index), sign);
-  const p = node + PIVOTS;
-  const c0 = i64x2.lt_s(v128.xor(v128.load(p, 0), sign), key);
-  const c1 = i64x2.lt_s(v128.xor(v128.load(p, 16), sign), key);
-  const c2 = i64x2.lt_s(v128.xor(v128.load(p, 32), sign), key);
-  const c3 = i64x2.lt_s(v128.xor(v128.load(p, 48), sign), key);
-  // pivot 8 is loaded with slot 0 beside it; only its lane counts
-  const c4 = v128.and(i64x2.lt_s(v128.xor(v128.load(p, 64), sign), key), i64x2(-1, 0));
-  const lo = i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(c0, c1), i16x8.narrow_i32x4_s(c2, c3));
-  const hi = i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(c4, c4), i16x8.narrow_i32x4_s(c4, c4));
-  const below = i8x16.bitmask(lo) | ((i8x16.bitmask(hi) & 3) << 16);
+  const eighth = select<i32>(3, 0, pivotAt(node, ARANGE64_PIVOTS - 1) < index);
+  const below = pivotsBelow(node + PIVOTS, flipSign(i64x2.splat(<i64>index))) | (eighth << 16);
   return ctz(~below) >> 1;
 }
 

@@ -315,12 +315,16 @@ function loadLanesChecked(tree: usize, m: i32): void {
  * range as index..last, and its entry. The status is the caller's to set.
  */
 function rangeWalk(mas: usize): u64 {
-  const tree = masTree(mas);
-  store<i32>(mas, mtWalk(tree, masIndex(mas), masPath(mas)), 24);
+  takePath(mas, mtWalk(masTree(mas), masIndex(mas), masPath(mas)));
+  return masEntry(mas);
+}
+
+/** The state's path now leads to its leaf at depth, offset set: take that slot as the position. */
+function takePath(mas: usize, depth: i32): void {
+  store<i32>(mas, depth, 24);
   takeLeafSlot(mas);
   setNode(mas, true);
   markSeen(mas);
-  return masEntry(mas);
 }
 
 /**
@@ -708,14 +712,8 @@ export function masFindRev(mas: usize, min: u64, empty: bool): u64 {
 export function masSetArea(mas: usize, start: u64, last: u64, depth: i32): void {
   setIndex(mas, start);
   if (treeHasNodes(masTree(mas))) {
-    if (depth >= 0) {
-      store<i32>(mas, depth, 24);
-      takeLeafSlot(mas);
-      setNode(mas, true);
-      markSeen(mas);
-    } else {
-      rangeWalk(mas);
-    }
+    if (depth >= 0) takePath(mas, depth);
+    else rangeWalk(mas);
     setMasStatus(mas, MA_ACTIVE);
     setIndex(mas, start);
   }
