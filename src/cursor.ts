@@ -4,6 +4,7 @@
 import { core, f64View, BATCH_CAPACITY } from './wasm';
 import { MapleError } from './errors';
 import { Index, wire } from './keys';
+import { IDLE, keepShape } from './shapes';
 
 const release = new FinalizationRegistry<[number, number]>(([mas, page]) => {
   core.batchFree(page);
@@ -36,7 +37,14 @@ export class RangeCursor {
   #views: Float64Array[] = [new Float64Array(0), new Float64Array(0), new Float64Array(0)];
 
   /** @internal Use MapleTree.cursor(). */
-  constructor(tree: number, first: Index, last: Index, alive: () => boolean) {
+  constructor(tree: number | typeof IDLE, first: Index, last: Index, alive: () => boolean) {
+    if (tree === IDLE) {
+      // the idle cursor (shapes.ts): closed from the start, no state and no page
+      this.#mas = this.#page = 0;
+      this.#limit = last;
+      this.#alive = alive;
+      return;
+    }
     const mas = core.stateNew(tree) >>> 0;
     const page = mas === 0 ? 0 : core.batchNew() >>> 0;
     if (page === 0) {
@@ -99,3 +107,5 @@ export class RangeCursor {
     this.#views = [this.index, this.last, this.entry];
   }
 }
+
+keepShape(new RangeCursor(IDLE, 0, 0n, () => false));

@@ -11,6 +11,8 @@ export { MapleTree } from './tree';
 export type { MapleEntry, MapleTreeOptions, MapleTreeArgs, CyclicAllocation, KeyMode, RangeInput, SharedTreeHandle } from './tree';
 export type { Indices } from './batch';
 export { RangeCursor } from './cursor';
+/** @internal */
+export { _releaseShapes } from './shapes';
 export { lastSearchVisits } from './pool';
 export { NodePool, FaultControls, linearMemoryBytes } from './pool';
 export type { PoolStats, FaultStats, FaultRecord } from './pool';

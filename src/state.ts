@@ -10,6 +10,7 @@ import {
   MapleTree, WRITE_MAS_STORE, WRITE_MAS_STORE_PREALLOC, WRITE_MAS_STORE_RANGE, WRITE_MAS_STORE_PREALLOC_RANGE,
 } from './tree';
 import type { MapleEntry } from './tree';
+import { IDLE, keepShape } from './shapes';
 
 /**
  * The kernel's store types (enum store_type without the wr_ prefix): which write path a store
@@ -53,6 +54,12 @@ export class MaState<T = unknown> {
    * TypeError unless tree is a MapleTree; RangeError/TypeError naming first or last.
    */
   constructor(tree: MapleTree<T>, first: Index = 0, last?: Index) {
+    if ((tree as unknown) === IDLE) {
+      // the idle state (shapes.ts): freed from the start, no core state
+      this.tree = null as never;
+      this.#mas = 0;
+      return;
+    }
     if (!(tree instanceof MapleTree)) {
       throw new TypeError(`new MaState: tree must be a MapleTree, got ${tree === null ? 'null' : typeof tree === 'object' ? (tree as object).constructor?.name ?? 'object' : typeof tree}`);
     }
@@ -364,3 +371,5 @@ export class MaState<T = unknown> {
     return { index: out.index(), last: out.last(), entry: this.tree._decode(out.entry()) as T };
   }
 }
+
+keepShape(new MaState(IDLE as never));

@@ -4,6 +4,7 @@
 import { core, out, readText, readI32, readU64, f64View, BATCH_CAPACITY, isShared, sharedCore, joinMemory, holdMemory, releaseHold } from './wasm';
 import { loadWords, Indices, _dropScratch } from './batch';
 import { RangeCursor } from './cursor';
+import { keepShape } from './shapes';
 import { MapleError, UseAfterFreeError, check } from './errors';
 import { Index, ULONG_MAX, checkIndex, checkOrder, compare, isSafeKey, wire, successor } from './keys';
 import { HandleTable, EntryMode, MAX_HANDLES } from './handles';
@@ -292,6 +293,8 @@ class EntryIterator<T, K extends Index> implements IterableIterator<MapleEntry<T
     return this;
   }
 }
+
+keepShape(new EntryIterator(null as never, 0n, 0n));
 
 /** @internal Free the spare walk kits (this thread leaves a shared memory). */
 export function _dropKits(): void {

@@ -12,6 +12,7 @@ import { MapleError } from './errors';
 import { Index, ULONG_MAX, checkIndex, isSafeKey } from './keys';
 import type { MapleTree } from './tree';
 import type { Gfp } from './gfp';
+import { IDLE, keepShape } from './shapes';
 
 /** A virtual memory area: [vmStart, vmEnd), vmEnd exclusive (as vm_area_struct). */
 export interface Vma {
@@ -44,6 +45,13 @@ export class VmaIterator<V extends Vma = Vma> implements Iterable<V> {
 
   /** VMA_ITERATOR / vma_iter_init: an iterator over tree starting at addr. */
   constructor(tree: MapleTree<V>, addr: Index = 0, options: VmaIteratorOptions = {}) {
+    if ((tree as unknown) === IDLE) {
+      // the idle iterator (shapes.ts), over the idle state
+      this.tree = null as never;
+      this.pageSize = undefined;
+      this.#mas = new MaState<V>(IDLE as never);
+      return;
+    }
     const { pageSize } = options;
     if (pageSize !== undefined &&
         (typeof pageSize !== 'number' || !Number.isSafeInteger(pageSize) || pageSize < 1 ||
@@ -288,3 +296,5 @@ function aligned(x: Index, page: number): boolean {
 function hex(x: Index): string {
   return `0x${x.toString(16)}`;
 }
+
+keepShape(new VmaIterator(IDLE as never));
