@@ -207,10 +207,9 @@ const GROUPS = {
 
   // ── store vs preallocate + storePrealloc (W5-like overwrites [x, x+40]) ──
   // The state is made untimed with its tree, as a program keeps its MaState or VMA iterator.
-  // Made inside the timed batch, no state would be alive at the gc() before it: V8 then collects
-  // the class's instance shape (a map reached only through its transition tree), which clears
-  // the type feedback naming it, and every batch ran on code deoptimized and compiled again
-  // (3-5x the time of storeRange where 1.1-1.4x alone).
+  // (Before the library kept an idle MaState, src/shapes.ts, a state made inside the timed batch
+  // had none alive at the gc() before it: V8 dropped the class's maps and every batch ran on
+  // code deoptimized and compiled again, 3-5x the time of storeRange where 1.1-1.4x alone.)
   'store vs prealloc'({ pool, B, opts, push }) {
     const n = 10_000;
     const xs = Array.from({ length: n }, (_, k) => ((k * 2654435761) >>> 0) % (16 * B));
